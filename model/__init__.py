@@ -1,9 +1,9 @@
 """LSTM Lens engine: recurrent cells in NumPy with full per-step traces.
 
-    from model import load_onnx
-    net = load_onnx("m.onnx")
-    trace = net.run(x)        # x: (T, input_size)
-    trace.h, trace.c          # last layer's hidden and cell states, (T, H)
+from model import load_onnx
+net = load_onnx("m.onnx")
+trace = net.run(x)        # x: (T, input_size)
+trace.h, trace.c          # last layer's hidden and cell states, (T, H)
 """
 
 from model.layer import KINDS, Layer

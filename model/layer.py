@@ -106,7 +106,7 @@ class Layer:
 
     def with_params(self, **arrays: np.ndarray) -> Layer:
         """A new layer with some parameters replaced (the cache starts empty)."""
-        return dataclasses.replace(self, **arrays)  # type: ignore[arg-type]
+        return dataclasses.replace(self, **arrays)
 
     def astype(self, dtype: np.dtype | type) -> Layer:
         cast = {name: getattr(self, name) for name in (*PARAM_NAMES, "h0", "c0")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,7 +19,7 @@ class Network:
     def __init__(self, layers: Sequence[Layer]) -> None:
         if not layers:
             raise ValueError("a network needs at least one layer")
-        for below, above in zip(layers, layers[1:], strict=False):
+        for below, above in itertools.pairwise(layers):
             if above.input_size != below.hidden_size:
                 raise ValueError(
                     f"layer sizes do not chain: a layer of {below.hidden_size} units feeds a "
@@ -61,15 +62,13 @@ class Network:
     def run(self, x: np.ndarray, state: State | None = None) -> Trace:
         """Run a sequence x, (T, input_size), or a batch, (T, B, input_size), recording all."""
         x3, batched = self._as_sequence(x)
-        T, B, _ = x3.shape
+        B = x3.shape[1]
         layer_traces = []
         below = x3
         for k, layer in enumerate(self.layers):
             h0, c0 = _start(layer, None if state is None else state[k], B, k)
             record = CELLS[layer.kind].forward(layer, below, h0, c0)
-            traced = LayerTrace(
-                layer.kind, below, h0, c0, record, CELLS[layer.kind].SLOTS, batched
-            )
+            traced = LayerTrace(layer.kind, below, h0, c0, record, CELLS[layer.kind].SLOTS, batched)
             layer_traces.append(traced)
             below = _batched_view(traced, "h")
         return Trace(tuple(layer_traces))
@@ -94,8 +93,9 @@ class Network:
                 f"x must be (T, {self.input_size}) or (T, B, {self.input_size}), got {x.shape}"
             )
         if x.shape[-1] != self.input_size:
-            raise ValueError(f"x has {x.shape[-1]} features per step; the network takes "
-                             f"{self.input_size}")
+            raise ValueError(
+                f"x has {x.shape[-1]} features per step; the network takes {self.input_size}"
+            )
         if x.shape[0] == 0 or (x.ndim == 3 and x.shape[1] == 0):
             raise ValueError("x is an empty sequence")
         if x.dtype.kind not in "biuf":
@@ -220,9 +220,7 @@ def _start(
     return h0, _state_array(given.c, batch, H, layer.dtype, f"state of layer {k}: c")
 
 
-def _state_array(
-    value: np.ndarray, batch: int, H: int, dtype: np.dtype, what: str
-) -> np.ndarray:
+def _state_array(value: np.ndarray, batch: int, H: int, dtype: np.dtype, what: str) -> np.ndarray:
     array = np.asarray(value)
     if array.shape not in ((H,), (batch, H)):
         raise ValueError(f"{what} must be ({H},) or ({batch}, {H}), got {array.shape}")

@@ -87,7 +87,8 @@ def forward(layer: Layer, x: np.ndarray, h0: np.ndarray, c0: None = None) -> np.
     step = np.empty((B, H), layer.dtype)  # z_t * (h_tilde - h_{t-1})
     half = np.array(0.5, layer.dtype)
     bounds = fast["bounds"]
-    lo = hi = None
+    lo: Any = None
+    hi: Any = None
     if bounds is not None:
         lo, hi = bounds[0].reshape(-1), bounds[1].reshape(-1)
     transposed = transposed_recurrence(H, B)

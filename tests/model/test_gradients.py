@@ -70,7 +70,9 @@ def test_gradients_match_finite_differences(kind: str, options: dict, batched: b
                 ) / (2 * eps)
             analytic = grads.params[k][name]
             assert analytic.shape == value.shape
-            np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-7, err_msg=f"{k}.{name}")
+            np.testing.assert_allclose(
+                analytic, numeric, rtol=1e-5, atol=1e-7, err_msg=f"layer {k}: {name}"
+            )
         assert set(grads.params[k]) == set(layer.params())
 
     # dL/dx by finite differences on the input
@@ -111,7 +113,7 @@ def test_dh_is_the_total_gradient_at_each_step(kind: str) -> None:
 def test_backward_rejects_a_wrong_shape() -> None:
     net = Network.random("lstm", 2, 3)
     trace = net.run(np.zeros((4, 2), np.float32))
-    with pytest.raises(ValueError, match="shape of trace.h"):
+    with pytest.raises(ValueError, match=r"shape of trace\.h"):
         net.backward(trace, np.zeros((4, 2)))
 
 
