@@ -104,14 +104,14 @@ class Layer:
         found = {name: getattr(self, name) for name in PARAM_NAMES}
         return {name: value for name, value in found.items() if value is not None}
 
-    def with_params(self, **arrays: np.ndarray) -> Layer:
+    def with_params(self, **arrays: Any) -> Layer:
         """A new layer with some parameters replaced (the cache starts empty)."""
         return dataclasses.replace(self, **arrays)
 
     def astype(self, dtype: np.dtype | type) -> Layer:
-        cast = {name: getattr(self, name) for name in (*PARAM_NAMES, "h0", "c0")}
+        cast: dict[str, Any] = {name: getattr(self, name) for name in (*PARAM_NAMES, "h0", "c0")}
         cast = {k: None if v is None else np.asarray(v, dtype=dtype) for k, v in cast.items()}
-        return dataclasses.replace(self, **cast)  # type: ignore[arg-type]
+        return dataclasses.replace(self, **cast)
 
     def prepared(self, key: str, build: Callable[[Layer], Any]) -> Any:
         """The cell's derived copies of the weights, built once per layer."""
