@@ -8,6 +8,8 @@ reads X (T, B, D) and returns Y (T, B, H) of the top layer and its Y_h (and Y_c)
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -82,7 +84,7 @@ def to_onnx(net: Network, batch: int = 1) -> bytes:
             if "P" in weights:
                 initializers.append(numpy_helper.from_array(weights["P"], f"P_{k}"))
                 inputs.append(f"P_{k}")
-        attributes: dict[str, object] = {"hidden_size": H}
+        attributes: dict[str, Any] = {"hidden_size": H}
         if layer.clip is not None:
             attributes["clip"] = layer.clip
         if layer.kind == "coupled":
