@@ -62,6 +62,11 @@ class Network:
     def run(self, x: np.ndarray, state: State | None = None) -> Trace:
         """Run a sequence x, (T, input_size), or a batch, (T, B, input_size), recording all."""
         x3, batched = self._as_sequence(x)
+        if state is not None and (isinstance(state, LayerState) or len(state) != len(self.layers)):
+            got = "a bare LayerState" if isinstance(state, LayerState) else f"{len(state)}"
+            raise ValueError(
+                f"state must hold one LayerState per layer ({len(self.layers)}); got {got}"
+            )
         B = x3.shape[1]
         layer_traces = []
         below = x3
@@ -100,9 +105,12 @@ class Network:
             raise ValueError("x is an empty sequence")
         if x.dtype.kind not in "biuf":
             raise ValueError(f"x must be numeric, got dtype {x.dtype}")
-        x = np.ascontiguousarray(x, dtype=self.dtype)
         if not np.all(np.isfinite(x)):
             raise ValueError("x contains NaN or infinity")
+        with np.errstate(over="ignore"):
+            x = np.ascontiguousarray(x, dtype=self.dtype)
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"x has values beyond the range of {self.dtype}")
         return (x, True) if x.ndim == 3 else (x[:, None, :], False)
 
     # -- backward --------------------------------------------------------------------------
@@ -224,9 +232,15 @@ def _state_array(value: np.ndarray, batch: int, H: int, dtype: np.dtype, what: s
     array = np.asarray(value)
     if array.shape not in ((H,), (batch, H)):
         raise ValueError(f"{what} must be ({H},) or ({batch}, {H}), got {array.shape}")
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{what} must be numeric, got dtype {array.dtype}")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{what} contains NaN or infinity")
-    return np.array(np.broadcast_to(array, (batch, H)), dtype=dtype)
+    with np.errstate(over="ignore"):
+        cast = np.array(np.broadcast_to(array, (batch, H)), dtype=dtype)
+    if not np.all(np.isfinite(cast)):
+        raise ValueError(f"{what} has values beyond the range of {dtype}")
+    return cast
 
 
 def _batched_view(traced: LayerTrace, name: str) -> np.ndarray:

@@ -95,31 +95,31 @@ def forward(layer: Layer, x: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> np.n
         left, right = h_t, fast["W_h"]
     bounds = fast["bounds"]
     for xp_t, record_t in zip(xp, record, strict=True):
-        np.dot(left, right, out=matmul_out)  # h_{t-1}·W_h
-        np.add(matmul_out, xp_t, out=pre)  # W·[h_{t-1}, x_t] + b
+        np.dot(left, right, matmul_out)  # h_{t-1}·W_h
+        np.add(matmul_out, xp_t, pre)  # W·[h_{t-1}, x_t] + b
         if p is not None:
-            np.multiply(p[1], c_t, out=peep)
-            np.add(pre_i, peep, out=pre_i)  # i looks at C_{t-1}
+            np.multiply(p[1], c_t, peep)
+            np.add(pre_i, peep, pre_i)  # i looks at C_{t-1}
         if bounds is not None:
             np.clip(pre_ic, bounds[0][1:], bounds[1][1:], out=pre_ic)
-        np.tanh(pre_ic, out=act_ic)  # c_tilde = tanh(…); tanh(a/2) on i …
-        np.multiply(i_t, half, out=i_t)
-        np.add(i_t, half, out=i_t)  # … i_t = σ(…)
-        np.subtract(one, i_t, out=f_t)  # f_t = 1 - i_t
-        np.multiply(f_t, c_t, out=c_t)  # f_t * C_{t-1}
-        np.multiply(i_t, c_tilde, out=ic)  # i_t * c_tilde
-        np.add(c_t, ic, out=c_t)  # C_t = f_t * C_{t-1} + i_t * c_tilde
+        np.tanh(pre_ic, act_ic)  # c_tilde = tanh(…); tanh(a/2) on i …
+        np.multiply(i_t, half, i_t)
+        np.add(i_t, half, i_t)  # … i_t = σ(…)
+        np.subtract(one, i_t, f_t)  # f_t = 1 - i_t
+        np.multiply(f_t, c_t, c_t)  # f_t * C_{t-1}
+        np.multiply(i_t, c_tilde, ic)  # i_t * c_tilde
+        np.add(c_t, ic, c_t)  # C_t = f_t * C_{t-1} + i_t * c_tilde
         if p is not None:
-            np.multiply(p[0], c_t, out=peep)
-            np.add(pre_o, peep, out=pre_o)  # o looks at C_t
+            np.multiply(p[0], c_t, peep)
+            np.add(pre_o, peep, pre_o)  # o looks at C_t
         if bounds is not None:
             np.clip(pre_o, bounds[0][0], bounds[1][0], out=pre_o)
-        np.tanh(pre_o, out=o_t)
-        np.multiply(o_t, half, out=o_t)
-        np.add(o_t, half, out=o_t)  # o_t = σ(…)
-        np.tanh(c_t, out=tanh_c)  # tanh(C_t)
-        np.multiply(o_t, tanh_c, out=h_t)  # h_t = o_t * tanh(C_t)
-        np.copyto(record_t, row)
+        np.tanh(pre_o, o_t)
+        np.multiply(o_t, half, o_t)
+        np.add(o_t, half, o_t)  # o_t = σ(…)
+        np.tanh(c_t, tanh_c)  # tanh(C_t)
+        np.multiply(o_t, tanh_c, h_t)  # h_t = o_t * tanh(C_t)
+        record_t[...] = row
     record[..., : 2 * H] *= 2  # the record holds the true pre-activations
     return record
 

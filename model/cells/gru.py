@@ -102,20 +102,20 @@ def forward(layer: Layer, x: np.ndarray, h0: np.ndarray, c0: None = None) -> np.
         b_hn = fast["b_hn"]
         for xp_zr_t, xp_h_t, record_t in zip(xp_zr, xp_h, record, strict=True):
             if transposed:
-                np.dot(W_all, h_in, out=mm_out)  # W_hᵀ·h_{t-1}, all three blocks
+                np.dot(W_all, h_in, mm_out)  # W_hᵀ·h_{t-1}, all three blocks
             else:
-                np.dot(h_in, W_all, out=mm_out)
-            np.add(mm_h, b_hn, out=r_h)  # W_hh·h_{t-1} + b_hn
-            np.add(mm_zr, xp_zr_t, out=pre_zr)  # W_{z,r}·[h_{t-1}, x_t] + b
+                np.dot(h_in, W_all, mm_out)
+            np.add(mm_h, b_hn, r_h)  # W_hh·h_{t-1} + b_hn
+            np.add(mm_zr, xp_zr_t, pre_zr)  # W_{z,r}·[h_{t-1}, x_t] + b
             if bounds is not None:
                 np.clip(pre_zr, lo[: 2 * H], hi[: 2 * H], out=pre_zr)
-            np.tanh(pre_zr, out=zr)
-            np.multiply(zr, half, out=zr)
-            np.add(zr, half, out=zr)  # z_t, r_t = σ(…)
-            np.multiply(r_t, r_h, out=pre_h)  # r_t * (W_hh·h_{t-1} + b_hn)
-            np.add(pre_h, xp_h_t, out=pre_h)  # + W_x·x_t + b
+            np.tanh(pre_zr, zr)
+            np.multiply(zr, half, zr)
+            np.add(zr, half, zr)  # z_t, r_t = σ(…)
+            np.multiply(r_t, r_h, pre_h)  # r_t * (W_hh·h_{t-1} + b_hn)
+            np.add(pre_h, xp_h_t, pre_h)  # + W_x·x_t + b
             _candidate_and_update(pre_h, h_tilde, z_t, h_t, step, bounds, lo, hi, H)
-            np.copyto(record_t, row)
+            record_t[...] = row
     else:
         W_zr = fast["W_hzrT"] if transposed else fast["W_hzr"]
         W_hh = fast["W_hhT"] if transposed else fast["W_hh"]
@@ -124,23 +124,23 @@ def forward(layer: Layer, x: np.ndarray, h0: np.ndarray, c0: None = None) -> np.
         mm_zr_out, mm_h_out = vector(mm_zr), vector(mm_h)
         for xp_zr_t, xp_h_t, record_t in zip(xp_zr, xp_h, record, strict=True):
             if transposed:
-                np.dot(W_zr, h_in, out=mm_zr_out)
+                np.dot(W_zr, h_in, mm_zr_out)
             else:
-                np.dot(h_in, W_zr, out=mm_zr_out)  # h_{t-1}·[W_hz, W_hr]
-            np.add(mm_zr, xp_zr_t, out=pre_zr)  # W_{z,r}·[h_{t-1}, x_t] + b
+                np.dot(h_in, W_zr, mm_zr_out)  # h_{t-1}·[W_hz, W_hr]
+            np.add(mm_zr, xp_zr_t, pre_zr)  # W_{z,r}·[h_{t-1}, x_t] + b
             if bounds is not None:
                 np.clip(pre_zr, lo[: 2 * H], hi[: 2 * H], out=pre_zr)
-            np.tanh(pre_zr, out=zr)
-            np.multiply(zr, half, out=zr)
-            np.add(zr, half, out=zr)  # z_t, r_t = σ(…)
-            np.multiply(r_t, h_t, out=r_h)  # r_t * h_{t-1}
+            np.tanh(pre_zr, zr)
+            np.multiply(zr, half, zr)
+            np.add(zr, half, zr)  # z_t, r_t = σ(…)
+            np.multiply(r_t, h_t, r_h)  # r_t * h_{t-1}
             if transposed:
-                np.dot(W_hh, rh_in, out=mm_h_out)
+                np.dot(W_hh, rh_in, mm_h_out)
             else:
-                np.dot(rh_in, W_hh, out=mm_h_out)  # (r_t * h_{t-1})·W_hh
-            np.add(mm_h, xp_h_t, out=pre_h)  # W·[r_t * h_{t-1}, x_t] + b
+                np.dot(rh_in, W_hh, mm_h_out)  # (r_t * h_{t-1})·W_hh
+            np.add(mm_h, xp_h_t, pre_h)  # W·[r_t * h_{t-1}, x_t] + b
             _candidate_and_update(pre_h, h_tilde, z_t, h_t, step, bounds, lo, hi, H)
-            np.copyto(record_t, row)
+            record_t[...] = row
     record[..., : 2 * H] *= 2  # the record holds the true pre-activations
     return record
 
@@ -158,10 +158,10 @@ def _candidate_and_update(
 ) -> None:
     if bounds is not None:
         np.clip(pre_h, lo[2 * H :], hi[2 * H :], out=pre_h)
-    np.tanh(pre_h, out=h_tilde)  # h_tilde = tanh(…)
-    np.subtract(h_tilde, h_t, out=step)  # h_tilde - h_{t-1}
-    np.multiply(z_t, step, out=step)
-    np.add(h_t, step, out=h_t)  # h_t = (1 - z_t) * h_{t-1} + z_t * h_tilde
+    np.tanh(pre_h, h_tilde)  # h_tilde = tanh(…)
+    np.subtract(h_tilde, h_t, step)  # h_tilde - h_{t-1}
+    np.multiply(z_t, step, step)
+    np.add(h_t, step, h_t)  # h_t = (1 - z_t) * h_{t-1} + z_t * h_tilde
 
 
 def backward(

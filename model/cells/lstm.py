@@ -95,18 +95,18 @@ def forward(layer: Layer, x: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> np.n
         left, right = h_t, fast["W_h"]  # h·W_h: (B, H)·(H, 4H)
     bounds = fast["bounds"]
     for xp_t, record_t in zip(xp, record, strict=True):
-        np.dot(left, right, out=matmul_out)  # h_{t-1}·W_h
-        np.add(matmul_out, xp_t, out=pre)  # W·[h_{t-1}, x_t] + b, all four blocks
+        np.dot(left, right, matmul_out)  # h_{t-1}·W_h
+        np.add(matmul_out, xp_t, pre)  # W·[h_{t-1}, x_t] + b, all four blocks
         if bounds is not None:
             np.clip(pre, bounds[0], bounds[1], out=pre)  # ONNX clip
-        np.tanh(pre, out=act)  # c_tilde = tanh(…); tanh(a/2) on o, i, f ...
-        np.multiply(sig, half, out=sig)  # ... and ½·tanh(a/2) + ½ = σ(a):
-        np.add(sig, half, out=sig)  # o_t, i_t, f_t
-        np.multiply(i_f, ctilde_c, out=products)  # i_t * c_tilde, f_t * C_{t-1}
-        np.add(ic, fc, out=c_t)  # C_t = f_t * C_{t-1} + i_t * c_tilde
-        np.tanh(c_t, out=tanh_c)  # tanh(C_t)
-        np.multiply(o_t, tanh_c, out=h_t)  # h_t = o_t * tanh(C_t)
-        np.copyto(record_t, w)
+        np.tanh(pre, act)  # c_tilde = tanh(…); tanh(a/2) on o, i, f ...
+        np.multiply(sig, half, sig)  # ... and ½·tanh(a/2) + ½ = σ(a):
+        np.add(sig, half, sig)  # o_t, i_t, f_t
+        np.multiply(i_f, ctilde_c, products)  # i_t * c_tilde, f_t * C_{t-1}
+        np.add(ic, fc, c_t)  # C_t = f_t * C_{t-1} + i_t * c_tilde
+        np.tanh(c_t, tanh_c)  # tanh(C_t)
+        np.multiply(o_t, tanh_c, h_t)  # h_t = o_t * tanh(C_t)
+        record_t[...] = w
     record[..., : 3 * H] *= 2  # undo the halving: the record holds the true pre-activations
     return record
 

@@ -87,27 +87,27 @@ def forward(layer: Layer, x: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> np.n
         lo_ifc, hi_ifc, lo_o, hi_o = bounds[0][1:], bounds[1][1:], bounds[0][0], bounds[1][0]
     row = w.reshape(B, WIDTH * H)
     for xp_t, record_t in zip(xp, record, strict=True):
-        np.dot(left, right, out=matmul_out)  # h_{t-1}·W_h
-        np.add(matmul_out, xp_t, out=pre)  # W·[h_{t-1}, x_t] + b
-        np.multiply(p_if, c_col, out=peep_if)  # [p_i, p_f] * C_{t-1}
-        np.add(pre_if, peep_if, out=pre_if)  # i, f look at C_{t-1}
+        np.dot(left, right, matmul_out)  # h_{t-1}·W_h
+        np.add(matmul_out, xp_t, pre)  # W·[h_{t-1}, x_t] + b
+        np.multiply(p_if, c_col, peep_if)  # [p_i, p_f] * C_{t-1}
+        np.add(pre_if, peep_if, pre_if)  # i, f look at C_{t-1}
         if bounds is not None:
             np.clip(pre_ifc, lo_ifc, hi_ifc, out=pre_ifc)
-        np.tanh(pre_ifc, out=act_ifc)  # c_tilde; tanh(a/2) on i, f …
-        np.multiply(i_f, half, out=i_f)  # … ½·tanh(a/2) + ½ = σ(a)
-        np.add(i_f, half, out=i_f)  # i_t, f_t
-        np.multiply(i_f, ctilde_c, out=products)  # i_t * c_tilde, f_t * C_{t-1}
-        np.add(ic, fc, out=c_t)  # C_t = f_t * C_{t-1} + i_t * c_tilde
-        np.multiply(p_o, c_t, out=peep_o)  # p_o * C_t
-        np.add(pre_o, peep_o, out=pre_o)  # o looks at the new C_t
+        np.tanh(pre_ifc, act_ifc)  # c_tilde; tanh(a/2) on i, f …
+        np.multiply(i_f, half, i_f)  # … ½·tanh(a/2) + ½ = σ(a)
+        np.add(i_f, half, i_f)  # i_t, f_t
+        np.multiply(i_f, ctilde_c, products)  # i_t * c_tilde, f_t * C_{t-1}
+        np.add(ic, fc, c_t)  # C_t = f_t * C_{t-1} + i_t * c_tilde
+        np.multiply(p_o, c_t, peep_o)  # p_o * C_t
+        np.add(pre_o, peep_o, pre_o)  # o looks at the new C_t
         if bounds is not None:
             np.clip(pre_o, lo_o, hi_o, out=pre_o)
-        np.tanh(pre_o, out=o_t)
-        np.multiply(o_t, half, out=o_t)
-        np.add(o_t, half, out=o_t)  # o_t = σ(…)
-        np.tanh(c_t, out=tanh_c)  # tanh(C_t)
-        np.multiply(o_t, tanh_c, out=h_t)  # h_t = o_t * tanh(C_t)
-        np.copyto(record_t, row)
+        np.tanh(pre_o, o_t)
+        np.multiply(o_t, half, o_t)
+        np.add(o_t, half, o_t)  # o_t = σ(…)
+        np.tanh(c_t, tanh_c)  # tanh(C_t)
+        np.multiply(o_t, tanh_c, h_t)  # h_t = o_t * tanh(C_t)
+        record_t[...] = row
     record[..., : 3 * H] *= 2  # the record holds the true pre-activations
     return record
 

@@ -52,12 +52,12 @@ def forward(layer: Layer, x: np.ndarray, h0: np.ndarray, c0: None = None) -> np.
         left, right = h_t, layer.W_h  # h·W_h
     bounds = fast["bounds"]
     for xp_t, record_t in zip(xp, record, strict=True):
-        np.dot(left, right, out=matmul_out)  # h_{t-1}·W_h
-        np.add(matmul_out, xp_t, out=h_pre)  # W·[h_{t-1}, x_t] + b
+        np.dot(left, right, matmul_out)  # h_{t-1}·W_h
+        np.add(matmul_out, xp_t, h_pre)  # W·[h_{t-1}, x_t] + b
         if bounds is not None:
             np.clip(h_pre, bounds[0], bounds[1], out=h_pre)
-        np.tanh(h_pre, out=h_t)  # h_t = tanh(…)
-        np.copyto(record_t, w)
+        np.tanh(h_pre, h_t)  # h_t = tanh(…)
+        record_t[...] = w
     return record
 
 
