@@ -6,17 +6,24 @@ trace = net.run(x)        # x: (T, input_size)
 trace.h, trace.c          # last layer's hidden and cell states, (T, H)
 """
 
+from model.encoders import Encoder, NumericEncoder, OneHotEncoder, encoder_from_dict
 from model.layer import KINDS, Layer
 from model.network import Network
+from model.onnx_import import load_onnx
 from model.trace import Gradients, LayerState, LayerTrace, State, Trace
 
 __all__ = [
     "KINDS",
+    "Encoder",
     "Gradients",
     "Layer",
     "LayerState",
     "LayerTrace",
     "Network",
+    "NumericEncoder",
+    "OneHotEncoder",
     "State",
     "Trace",
+    "encoder_from_dict",
+    "load_onnx",
 ]
