@@ -48,6 +48,11 @@ def clip_mask(pre: np.ndarray, clip: float | None) -> np.ndarray | float:
     return (np.abs(pre) < clip).astype(pre.dtype)
 
 
+def named_views(record: np.ndarray, H: int, slots: dict[str, int]) -> dict[str, np.ndarray]:
+    """Named (T, B, H) views into a (T, B, WIDTH·H) record, one per slot."""
+    return {name: record[..., k * H : (k + 1) * H] for name, k in slots.items()}
+
+
 def shifted(first: np.ndarray, seq: np.ndarray) -> np.ndarray:
     """[first, seq[0], …, seq[T-2]]: the previous step's value at every step, (T, B, H)."""
     return np.concatenate([first[None], seq[:-1]], axis=0)

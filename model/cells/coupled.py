@@ -34,6 +34,7 @@ from model.cells.common import (
     clip_mask,
     half_sigmoid_columns,
     input_projection,
+    named_views,
     shifted,
     transposed_recurrence,
 )
@@ -48,9 +49,6 @@ SLOTS = {
     "f": 6, "c": 7, "tanh_c": 8, "h": 9,
 }  # fmt: skip
 
-
-def views(record: np.ndarray, H: int) -> dict[str, np.ndarray]:
-    return {name: record[..., k * H : (k + 1) * H] for name, k in SLOTS.items()}
 
 
 def _prepare(layer: Layer) -> dict[str, Any]:
@@ -137,7 +135,7 @@ def backward(
     """BPTT through one layer, mirroring ``forward``, last step first."""
     T, B, D = x.shape
     H = layer.hidden_size
-    v = views(record, H)
+    v = named_views(record, H, SLOTS)
     o, i, f, c_tilde = v["o"], v["i"], v["f"], v["c_tilde"]
     c, tanh_c = v["c"], v["tanh_c"]
     c_prev = shifted(c0, c)

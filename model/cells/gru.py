@@ -33,6 +33,7 @@ from model.cells.common import (
     clip_mask,
     half_sigmoid_columns,
     input_projection,
+    named_views,
     shifted,
     transposed_recurrence,
 )
@@ -46,9 +47,6 @@ SLOTS = {
     "r_h": 6, "h": 7,
 }  # fmt: skip
 
-
-def views(record: np.ndarray, H: int) -> dict[str, np.ndarray]:
-    return {name: record[..., k * H : (k + 1) * H] for name, k in SLOTS.items()}
 
 
 def _prepare(layer: Layer) -> dict[str, Any]:
@@ -177,7 +175,7 @@ def backward(
     """BPTT through one layer, mirroring ``forward``, last step first."""
     T, B, D = x.shape
     H = layer.hidden_size
-    v = views(record, H)
+    v = named_views(record, H, SLOTS)
     z, r, h_tilde, r_h = v["z"], v["r"], v["h_tilde"], v["r_h"]
     h_prev = shifted(h0, v["h"])  # (T, B, H)
     mask = clip_mask(record[..., : 3 * H], layer.clip)

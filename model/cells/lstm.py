@@ -31,6 +31,7 @@ from model.cells.common import (
     clip_mask,
     half_sigmoid_columns,
     input_projection,
+    named_views,
     shifted,
     transposed_recurrence,
 )
@@ -44,10 +45,6 @@ SLOTS = {  # name -> block index in the working row
     "c": 8, "tanh_c": 9, "h": 10,
 }  # fmt: skip
 
-
-def views(record: np.ndarray, H: int) -> dict[str, np.ndarray]:
-    """Named (T, B, H) views into a (T, B, WIDTH·H) record."""
-    return {name: record[..., k * H : (k + 1) * H] for name, k in SLOTS.items()}
 
 
 def _prepare(layer: Layer) -> dict[str, Any]:
@@ -128,7 +125,7 @@ def backward(
     """
     T, B, D = x.shape
     H = layer.hidden_size
-    v = views(record, H)
+    v = named_views(record, H, SLOTS)
     o, i, f, c_tilde = v["o"], v["i"], v["f"], v["c_tilde"]  # (T, B, H) each
     c, tanh_c = v["c"], v["tanh_c"]
     c_prev = shifted(c0, c)  # (T, B, H) C_{t-1}

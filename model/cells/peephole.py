@@ -27,15 +27,16 @@ from model.cells.common import (
     clip_mask,
     half_sigmoid_columns,
     input_projection,
+    named_views,
     shifted,
     transposed_recurrence,
 )
-from model.cells.lstm import SLOTS, WIDTH, views
+from model.cells.lstm import SLOTS, WIDTH
 from model.layer import Layer
 
 GATES = ("o", "i", "f", "c_tilde")
 PEEPHOLES = ("o", "i", "f")
-__all__ = ["GATES", "PEEPHOLES", "SLOTS", "WIDTH", "backward", "forward", "views"]
+__all__ = ["GATES", "PEEPHOLES", "SLOTS", "WIDTH", "backward", "forward"]
 
 
 def _prepare(layer: Layer) -> dict[str, Any]:
@@ -127,7 +128,7 @@ def backward(
     H = layer.hidden_size
     assert layer.p is not None
     p_o, p_i, p_f = layer.p[0], layer.p[1], layer.p[2]
-    v = views(record, H)
+    v = named_views(record, H, SLOTS)
     o, i, f, c_tilde = v["o"], v["i"], v["f"], v["c_tilde"]
     c, tanh_c = v["c"], v["tanh_c"]
     c_prev = shifted(c0, c)
