@@ -9,7 +9,7 @@ trace.h, trace.c          # last layer's hidden and cell states, (T, H)
 from model.encoders import Encoder, NumericEncoder, OneHotEncoder, encoder_from_dict
 from model.layer import KINDS, Layer
 from model.network import Network
-from model.onnx_import import load_onnx
+from model.onnx_io import load_onnx, to_onnx
 from model.trace import Gradients, LayerState, LayerTrace, State, Trace
 
 __all__ = [
@@ -26,4 +26,5 @@ __all__ = [
     "Trace",
     "encoder_from_dict",
     "load_onnx",
+    "to_onnx",
 ]

@@ -48,7 +48,6 @@ SLOTS = {
 }  # fmt: skip
 
 
-
 def _prepare(layer: Layer) -> dict[str, Any]:
     H = layer.hidden_size
     scale = half_sigmoid_columns(H, 2, 3, layer.dtype)  # ½ on z, r

@@ -11,8 +11,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from model import Network, load_onnx
-from model.onnx_export import to_onnx
+from model import Network, load_onnx, to_onnx
 
 CASES = [
     ("lstm", {}),

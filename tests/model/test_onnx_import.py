@@ -11,7 +11,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-import model.onnx_import as onnx_import
+import model.onnx_io.reading as reading
 from model import Network, load_onnx
 from tests.model.onnx_builders import (
     GraphBuilder,
@@ -438,7 +438,7 @@ def test_size_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = _lstm_bytes()
     path = tmp_path / "m.onnx"
     path.write_bytes(data)
-    monkeypatch.setattr(onnx_import, "MAX_BYTES", len(data) - 1)
+    monkeypatch.setattr(reading, "MAX_BYTES", len(data) - 1)
     with pytest.raises(ValueError, match="bytes"):
         load_onnx(data)
     with pytest.raises(ValueError, match="bytes"):
