@@ -38,7 +38,7 @@ def _session(model: bytes, threads: int) -> ort.InferenceSession:
     return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
-def measure(kind: str, H: int, T: int, budget: float) -> dict[str, float]:
+def measure(kind: str, H: int, T: int, budget: float, pause: float = PAUSE) -> dict[str, float]:
     """µs per step for ours and every ORT configuration, plus the max |h difference|."""
     net = Network.random(kind, 64, H, seed=0)
     x = np.random.default_rng(0).standard_normal((T, 64)).astype(np.float32)
@@ -59,11 +59,11 @@ def measure(kind: str, H: int, T: int, budget: float) -> dict[str, float]:
         run()
     per_run = (time.perf_counter() - start) / len(runs)
     block = max(1, int(BLOCK / per_run))
-    rounds = max(3, int(budget / (len(runs) * (PAUSE + block * per_run))))
+    rounds = max(3, int(budget / (len(runs) * (pause + block * per_run))))
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
-            time.sleep(PAUSE)
+            time.sleep(pause)
             for _ in range(block):
                 start = time.perf_counter()
                 run()
@@ -79,6 +79,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[32, 128, 512, 1024])
     parser.add_argument("--lengths", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--budget", type=float, default=6.0, help="seconds per configuration")
+    parser.add_argument("--pause", type=float, default=PAUSE, help="seconds between blocks")
     args = parser.parse_args()
     print(
         f"# {args.kind}, float32, batch 1, D=64; {os.cpu_count()} CPUs "
@@ -88,7 +89,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for H in args.sizes:
         for T in args.lengths:
-            r = measure(args.kind, H, T, args.budget)
+            r = measure(args.kind, H, T, args.budget, args.pause)
             best = min(r[name] for name in ORT_CONFIGS)
             ratio = r["ours"] / best
             target = TARGETS.get(H)
