@@ -10,7 +10,7 @@ from model.encoders import Encoder, NumericEncoder, OneHotEncoder, encoder_from_
 from model.layer import KINDS, Layer
 from model.network import Network
 from model.onnx_io import load_onnx, to_onnx
-from model.trace import Gradients, LayerState, LayerTrace, State, Trace
+from model.trace import Gradients, LayerState, LayerTrace, State, StepRecord, Trace
 
 __all__ = [
     "KINDS",
@@ -23,6 +23,7 @@ __all__ = [
     "NumericEncoder",
     "OneHotEncoder",
     "State",
+    "StepRecord",
     "Trace",
     "encoder_from_dict",
     "load_onnx",

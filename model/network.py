@@ -10,7 +10,7 @@ import numpy as np
 from model.cells import CELLS
 from model.cells.common import CellGrads
 from model.layer import GATE_COUNT, PEEPHOLE_COUNT, Layer
-from model.trace import Gradients, LayerState, LayerTrace, State, Trace
+from model.trace import Gradients, LayerState, LayerTrace, State, StepRecord, Trace
 
 
 class Network:
@@ -78,18 +78,18 @@ class Network:
             below = _batched_view(traced, "h")
         return Trace(tuple(layer_traces))
 
-    def step(self, state: State | None, x_t: np.ndarray) -> tuple[State, dict[str, np.ndarray]]:
+    def step(self, state: State | None, x_t: np.ndarray) -> tuple[State, StepRecord]:
         """One step from ``state`` (None: the initial state) on one input vector x_t.
 
-        Returns the new state and the step's record of the top layer by name (f, i, …), each
-        (H,); for every layer's record use ``run`` on a length-1 sequence.
+        Returns the new state and the step's record: ``record["f"]`` is the top layer's forget
+        gate, (H,); ``record.layers[k]`` holds every quantity of layer k.
         """
         x_t = np.asarray(x_t)
         if x_t.ndim != 1:
             raise ValueError(f"step takes one input vector, shape ({self.input_size},)")
         trace = self.run(x_t[None], state)
-        record = {name: trace.layers[-1][name][0].copy() for name in trace.layers[-1].slots}
-        return trace.final_state, record
+        layers = tuple({name: layer[name][0].copy() for name in layer} for layer in trace.layers)
+        return trace.final_state, StepRecord(layers)
 
     def _as_sequence(self, x: np.ndarray) -> tuple[np.ndarray, bool]:
         x = np.asarray(x)

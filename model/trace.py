@@ -61,8 +61,25 @@ class LayerTrace(Mapping[str, np.ndarray]):
 
     def state_at(self, t: int) -> LayerState:
         """The state after step t (a copy)."""
-        c = self[("c")][t].copy() if "c" in self.slots else None
+        c = self["c"][t].copy() if "c" in self.slots else None
         return LayerState(self["h"][t].copy(), c)
+
+
+@dataclasses.dataclass(frozen=True)
+class StepRecord(Mapping[str, np.ndarray]):
+    """One step's values, each (H,): ``record["f"]`` is the top layer's, ``record.layers[k]``
+    every layer's."""
+
+    layers: tuple[dict[str, np.ndarray], ...]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.layers[-1][name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.layers[-1])
+
+    def __len__(self) -> int:
+        return len(self.layers[-1])
 
 
 @dataclasses.dataclass(frozen=True)

@@ -299,6 +299,10 @@ def test_step_by_step_equals_run(example: tuple[Case, np.ndarray]) -> None:
         state, record = net.step(state, x[t])
         for name in record:
             _assert_same(record[name], trace[name][t], f"step {t}: {name}")
+        for k, layer in enumerate(record.layers):  # every layer, not only the top
+            assert layer.keys() == trace.layers[k].keys()
+            for name in layer:
+                _assert_same(layer[name], trace.layers[k][name][t], f"step {t}: {k}.{name}")
     for k, (stepped, ran) in enumerate(zip(state, trace.final_state, strict=True)):
         _assert_same(stepped.h, ran.h, f"layer {k}: final h")
         if ran.c is not None:
