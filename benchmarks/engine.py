@@ -14,6 +14,7 @@ enough for it to stop: neither side is timed while the other still burns a core.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import statistics
@@ -47,7 +48,7 @@ def measure(kind: str, H: int, T: int, budget: float, pause: float = PAUSE) -> d
     sessions = {name: _session(model, threads) for name, threads in ORT_CONFIGS.items()}
     runs: dict[str, Callable[[], object]] = {"ours": lambda: net.run(x)}
     for name, session in sessions.items():
-        runs[name] = lambda session=session: session.run(["Y"], feed)
+        runs[name] = functools.partial(session.run, ["Y"], feed)
     reference = sessions["1 thread"].run(["Y"], feed)[0][:, 0, :]
     difference = float(np.abs(net.run(x).h - reference).max())
 

@@ -10,9 +10,9 @@ its cell module names in ``GATES``:
 plus what only some kinds have: peephole weights ``p`` (LSTM kinds), the GRU's recurrent
 candidate bias ``b_hn`` (``linear_before_reset`` only), ONNX's pre-activation ``clip``.
 
-Arrays are copied on construction and made read-only, so the prepared (rescaled, transposed)
-copies a cell caches for speed can never go stale: to change weights, make a new Layer with
-``with_params``.
+A Layer is frozen and its arrays are copied on construction and made read-only, so the
+prepared (rescaled, transposed) copies a cell caches for speed can never go stale: to change
+weights, make a new Layer with ``with_params``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 PARAM_NAMES = ("W_x", "W_h", "b", "p", "b_hn")
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Layer:
     kind: str  # one of KINDS
     W_x: np.ndarray  # (D, G·H) input weights, gate blocks in the cell's GATES order
@@ -42,7 +42,7 @@ class Layer:
     linear_before_reset: bool = False  # GRU only: PyTorch/cuDNN form (ONNX linear_before_reset=1)
     h0: np.ndarray | None = None  # (H,) initial hidden state; zeros when None
     c0: np.ndarray | None = None  # (H,) initial cell state (LSTM kinds); zeros when None
-    _cache: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+    _cache: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False, init=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -54,34 +54,36 @@ class Layer:
         G = GATE_COUNT[self.kind]
         if W_x.shape[1] % G:
             raise ValueError(f"W_x has {W_x.shape[1]} columns, not a multiple of {G} gates")
-        D, H = W_x.shape[0], W_x.shape[1] // G
-        self.W_x = W_x
-        self.W_h = _frozen(self.W_h, dtype, "W_h", shape=(H, G * H))
-        self.b = _frozen(self.b, dtype, "b", shape=(G * H,))
+        H = W_x.shape[1] // G
+        object.__setattr__(self, "W_x", W_x)
+        object.__setattr__(self, "W_h", _frozen(self.W_h, dtype, "W_h", shape=(H, G * H)))
+        object.__setattr__(self, "b", _frozen(self.b, dtype, "b", shape=(G * H,)))
         if self.p is not None:
             if self.kind not in PEEPHOLE_COUNT:
                 raise ValueError(f"a {self.kind} layer has no peephole weights")
-            self.p = _frozen(self.p, dtype, "p", shape=(PEEPHOLE_COUNT[self.kind], H))
+            object.__setattr__(
+                self, "p", _frozen(self.p, dtype, "p", shape=(PEEPHOLE_COUNT[self.kind], H))
+            )
         elif self.kind == "peephole":
             raise ValueError("a peephole layer needs p, shape (3, H)")
         if self.b_hn is not None:
-            if self.kind != "gru":
-                raise ValueError("only a GRU layer has b_hn")
-            self.b_hn = _frozen(self.b_hn, dtype, "b_hn", shape=(H,))
+            if self.kind != "gru" or not self.linear_before_reset:
+                raise ValueError("b_hn belongs to a GRU layer with linear_before_reset=True")
+            object.__setattr__(self, "b_hn", _frozen(self.b_hn, dtype, "b_hn", shape=(H,)))
         if self.linear_before_reset and self.kind != "gru":
             raise ValueError("linear_before_reset applies to GRU layers only")
         if self.clip is not None:
-            self.clip = float(self.clip)
-            if not self.clip > 0:
-                raise ValueError(f"clip must be positive, got {self.clip}")
+            clip = float(self.clip)
+            if not 0 < clip < np.inf:
+                raise ValueError(f"clip must be a positive finite number, got {clip}")
+            object.__setattr__(self, "clip", clip)
         if self.h0 is not None:
-            self.h0 = _frozen(self.h0, dtype, "h0", shape=(H,))
+            object.__setattr__(self, "h0", _frozen(self.h0, dtype, "h0", shape=(H,)))
         if self.c0 is not None:
             if not self.has_cell_state:
                 raise ValueError(f"a {self.kind} layer has no cell state")
-            self.c0 = _frozen(self.c0, dtype, "c0", shape=(H,))
-        self._cache = {}
-        del D
+            object.__setattr__(self, "c0", _frozen(self.c0, dtype, "c0", shape=(H,)))
+        object.__setattr__(self, "_cache", {})
 
     @property
     def dtype(self) -> np.dtype:

@@ -30,8 +30,9 @@ class Network:
         self.layers: tuple[Layer, ...] = tuple(layers)
 
     def __repr__(self) -> str:
-        sizes = "→".join(str(n) for n in (self.input_size, *(l.hidden_size for l in self.layers)))
-        return f"Network({self.kind}, {sizes}, {self.dtype})"
+        sizes = (self.input_size, *(layer.hidden_size for layer in self.layers))
+        shape = "→".join(str(n) for n in sizes)
+        return f"Network({self.kind}, {shape}, {self.dtype})"
 
     @property
     def kind(self) -> str:
@@ -73,7 +74,10 @@ class Network:
         for k, layer in enumerate(self.layers):
             h0, c0 = _start(layer, None if state is None else state[k], B, k)
             record = CELLS[layer.kind].forward(layer, below, h0, c0)
-            traced = LayerTrace(layer.kind, below, h0, c0, record, CELLS[layer.kind].SLOTS, batched)
+            for array in (record, h0, c0):
+                if array is not None:
+                    array.setflags(write=False)
+            traced = LayerTrace(layer, below, h0, c0, record, CELLS[layer.kind].SLOTS, batched)
             layer_traces.append(traced)
             below = _batched_view(traced, "h")
         return Trace(tuple(layer_traces))
@@ -108,9 +112,10 @@ class Network:
         if not np.all(np.isfinite(x)):
             raise ValueError("x contains NaN or infinity")
         with np.errstate(over="ignore"):
-            x = np.ascontiguousarray(x, dtype=self.dtype)
+            x = np.array(x, dtype=self.dtype, order="C", copy=True)  # the trace owns its input
         if not np.all(np.isfinite(x)):
             raise ValueError(f"x has values beyond the range of {self.dtype}")
+        x.setflags(write=False)
         return (x, True) if x.ndim == 3 else (x[:, None, :], False)
 
     # -- backward --------------------------------------------------------------------------
@@ -127,14 +132,27 @@ class Network:
         dh_last / dc_last: gradient reaching the top layer's final state from beyond the
         sequence (e.g. the next chunk in truncated BPTT), shaped like one row of trace.h.
         """
+        if len(trace.layers) != len(self.layers) or any(
+            traced.layer is not layer
+            for traced, layer in zip(trace.layers, self.layers, strict=False)
+        ):
+            raise ValueError("the trace was not made by this network's run")
         top = trace.layers[-1]
-        dh3 = np.asarray(dh, dtype=self.dtype)
-        if dh3.shape != trace.h.shape:
-            raise ValueError(f"dh must have the shape of trace.h, {trace.h.shape}; got {dh3.shape}")
+        dh3 = _gradient(dh, trace.h.shape, self.dtype, "dh", "trace.h")
         if not top.batched:
             dh3 = dh3[:, None, :]
-        carry_h = None if dh_last is None else np.asarray(dh_last, self.dtype).reshape(top.h0.shape)
-        carry_c = None if dc_last is None else np.asarray(dc_last, self.dtype).reshape(top.h0.shape)
+        row = trace.h.shape[1:]
+        carry_h = carry_c = None
+        if dh_last is not None:
+            carry_h = _gradient(dh_last, row, self.dtype, "dh_last", "one step of trace.h")
+        if dc_last is not None:
+            if not self.layers[-1].has_cell_state:
+                raise ValueError(f"dc_last: a {self.kind} layer has no cell state")
+            carry_c = _gradient(dc_last, row, self.dtype, "dc_last", "one step of trace.h")
+        if carry_h is not None:
+            carry_h = carry_h.reshape(top.h0.shape)
+        if carry_c is not None:
+            carry_c = carry_c.reshape(top.h0.shape)
         results: list[CellGrads] = []
         for layer, traced in zip(reversed(self.layers), reversed(trace.layers), strict=True):
             grads = CELLS[layer.kind].backward(
@@ -179,6 +197,12 @@ class Network:
             raise ValueError(f"unknown cell kind {kind!r}; expected one of {', '.join(GATE_COUNT)}")
         if input_size < 1 or hidden_size < 1 or num_layers < 1:
             raise ValueError("input_size, hidden_size and num_layers must be at least 1")
+        if linear_before_reset and kind != "gru":
+            raise ValueError("linear_before_reset applies to GRU layers only")
+        if peepholes is not None and kind not in ("coupled", "peephole"):
+            raise ValueError("peepholes= applies to coupled layers (peephole layers have them)")
+        if peepholes is False and kind == "peephole":
+            raise ValueError("a peephole layer always has peepholes")
         rng = np.random.default_rng(seed)
         bound = scale / np.sqrt(hidden_size)
         G, H = GATE_COUNT[kind], hidden_size
@@ -199,10 +223,21 @@ class Network:
                     p=uniform(PEEPHOLE_COUNT[kind], H) if with_p else None,
                     b_hn=uniform(H) if kind == "gru" and linear_before_reset else None,
                     clip=clip,
-                    linear_before_reset=linear_before_reset and kind == "gru",
+                    linear_before_reset=linear_before_reset,
                 )
             )
         return cls(layers)
+
+
+def _gradient(
+    value: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, what: str, like: str
+) -> np.ndarray:
+    array = np.asarray(value)
+    if array.shape != shape:
+        raise ValueError(f"{what} must have the shape of {like}, {shape}; got {array.shape}")
+    if array.dtype.kind not in "biuf" or not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} must be finite numbers")
+    return np.asarray(array, dtype=dtype)
 
 
 def _layer_state(layer: Layer, batch: int | None) -> LayerState:

@@ -3,15 +3,20 @@
 A trace holds one record array per layer, shape (T, B, WIDTH·H), written one row per step by
 the cell's forward loop, and names views into it: ``trace.layers[0]["f"]`` is the forget gate
 of the first layer at every step, (T, H). For a batch of sequences (``net.run`` on (T, B, D))
-every view keeps the batch axis: (T, B, H).
+every view keeps the batch axis: (T, B, H). Records and inputs are read-only, so what
+``backward`` reads is what ``run`` computed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from model.layer import Layer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,13 +34,17 @@ State = tuple[LayerState, ...]  # one entry per layer, bottom first
 class LayerTrace(Mapping[str, np.ndarray]):
     """One layer's record, read by name: f, i, c_tilde, o, c, h, … (see ``names``)."""
 
-    kind: str
+    layer: Layer  # the layer that produced it (backward checks it is given the same one)
     x: np.ndarray  # (T, B, D) what the layer read: the input, or the layer below's h
     h0: np.ndarray  # (B, H) initial hidden state
     c0: np.ndarray | None  # (B, H) initial cell state, LSTM kinds
     record: np.ndarray  # (T, B, WIDTH·H) every quantity of every step, see the cell module
     slots: Mapping[str, int]  # name -> block of the record
     batched: bool  # False: views drop the batch axis, (T, H)
+
+    @property
+    def kind(self) -> str:
+        return self.layer.kind
 
     @property
     def hidden_size(self) -> int:

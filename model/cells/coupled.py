@@ -20,6 +20,7 @@ Columns of W_x, W_h, b: GATES = (o, i, c_tilde). Record row:
 
     [0, 3H)  pre-activations o, i, c_tilde   [3H, 6H) activations o, i, c_tilde
     [6H, 7H) f_t   [7H, 8H) C_t   [8H, 9H) tanh(C_t)   [9H, 10H) h_t
+    [10H, 11H) f_pre = -i_pre, filled after the loop: f_t = 1 - σ(i_pre) = σ(-i_pre)
 """
 
 from __future__ import annotations
@@ -42,11 +43,11 @@ from model.layer import Layer
 
 GATES = ("o", "i", "c_tilde")
 PEEPHOLES = ("o", "i")
-WIDTH = 10
+WIDTH = 11
 SLOTS = {
     "o_pre": 0, "i_pre": 1, "c_tilde_pre": 2,
     "o": 3, "i": 4, "c_tilde": 5,
-    "f": 6, "c": 7, "tanh_c": 8, "h": 9,
+    "f": 6, "c": 7, "tanh_c": 8, "h": 9, "f_pre": 10,
 }  # fmt: skip
 
 
@@ -118,6 +119,7 @@ def forward(layer: Layer, x: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> np.n
         np.multiply(o_t, tanh_c, h_t)  # h_t = o_t * tanh(C_t)
         record_t[...] = row
     record[..., : 2 * H] *= 2  # the record holds the true pre-activations
+    np.negative(record[..., H : 2 * H], out=record[..., 10 * H : 11 * H])  # f_pre = -i_pre
     return record
 
 

@@ -83,60 +83,53 @@ def forward(layer: Layer, x: np.ndarray, h0: np.ndarray, c0: None = None) -> np.
     h_t[...] = h0
     step = np.empty((B, H), layer.dtype)  # z_t * (h_tilde - h_{t-1})
     half = np.array(0.5, layer.dtype)
-    bounds = fast["bounds"]
-    lo: Any = None
-    hi: Any = None
-    if bounds is not None:
-        lo, hi = bounds[0].reshape(-1), bounds[1].reshape(-1)
+    zr_bounds = h_bounds = None  # per-column [lo, hi] for clip, z/r halved like their weights
+    if fast["bounds"] is not None:
+        lo, hi = fast["bounds"][0].reshape(-1), fast["bounds"][1].reshape(-1)
+        zr_bounds, h_bounds = (lo[: 2 * H], hi[: 2 * H]), (lo[2 * H :], hi[2 * H :])
     transposed = transposed_recurrence(H, B)
-    vector = (lambda a: a[0]) if transposed else (lambda a: a)  # gemv wants 1-D at batch 1
-    h_in, rh_in = vector(h_t), vector(r_h)
+
+    def matmul(W: str, v: np.ndarray, out: np.ndarray) -> tuple[Any, Any, np.ndarray]:
+        """(left, right, out) for np.dot: W_ᵀ·v as a 1-D gemv at batch 1 and large H."""
+        if transposed:
+            return fast[W + "T"], v[0], out[0]
+        return v, fast[W], out
+
     if layer.linear_before_reset:
-        W_all = fast["W_hT"] if transposed else fast["W_h"]
         mm = np.empty((B, 3 * H), layer.dtype)
         mm_zr, mm_h = mm[:, : 2 * H], mm[:, 2 * H :]
-        mm_out = vector(mm)
+        left, right, mm_out = matmul("W_h", h_t, mm)
         b_hn = fast["b_hn"]
         for xp_zr_t, xp_h_t, record_t in zip(xp_zr, xp_h, record, strict=True):
-            if transposed:
-                np.dot(W_all, h_in, mm_out)  # W_hᵀ·h_{t-1}, all three blocks
-            else:
-                np.dot(h_in, W_all, mm_out)
+            np.dot(left, right, mm_out)  # h_{t-1}·W_h, all three blocks
             np.add(mm_h, b_hn, r_h)  # W_hh·h_{t-1} + b_hn
             np.add(mm_zr, xp_zr_t, pre_zr)  # W_{z,r}·[h_{t-1}, x_t] + b
-            if bounds is not None:
-                np.clip(pre_zr, lo[: 2 * H], hi[: 2 * H], out=pre_zr)
+            if zr_bounds is not None:
+                np.clip(pre_zr, *zr_bounds, out=pre_zr)
             np.tanh(pre_zr, zr)
             np.multiply(zr, half, zr)
             np.add(zr, half, zr)  # z_t, r_t = σ(…)
             np.multiply(r_t, r_h, pre_h)  # r_t * (W_hh·h_{t-1} + b_hn)
             np.add(pre_h, xp_h_t, pre_h)  # + W_x·x_t + b
-            _candidate_and_update(pre_h, h_tilde, z_t, h_t, step, bounds, lo, hi, H)
+            _candidate_and_update(pre_h, h_tilde, z_t, h_t, step, h_bounds)
             record_t[...] = row
     else:
-        W_zr = fast["W_hzrT"] if transposed else fast["W_hzr"]
-        W_hh = fast["W_hhT"] if transposed else fast["W_hh"]
         mm_zr = np.empty((B, 2 * H), layer.dtype)
         mm_h = np.empty((B, H), layer.dtype)
-        mm_zr_out, mm_h_out = vector(mm_zr), vector(mm_h)
+        zr_left, zr_right, mm_zr_out = matmul("W_hzr", h_t, mm_zr)
+        h_left, h_right, mm_h_out = matmul("W_hh", r_h, mm_h)
         for xp_zr_t, xp_h_t, record_t in zip(xp_zr, xp_h, record, strict=True):
-            if transposed:
-                np.dot(W_zr, h_in, mm_zr_out)
-            else:
-                np.dot(h_in, W_zr, mm_zr_out)  # h_{t-1}·[W_hz, W_hr]
+            np.dot(zr_left, zr_right, mm_zr_out)  # h_{t-1}·[W_hz, W_hr]
             np.add(mm_zr, xp_zr_t, pre_zr)  # W_{z,r}·[h_{t-1}, x_t] + b
-            if bounds is not None:
-                np.clip(pre_zr, lo[: 2 * H], hi[: 2 * H], out=pre_zr)
+            if zr_bounds is not None:
+                np.clip(pre_zr, *zr_bounds, out=pre_zr)
             np.tanh(pre_zr, zr)
             np.multiply(zr, half, zr)
             np.add(zr, half, zr)  # z_t, r_t = σ(…)
             np.multiply(r_t, h_t, r_h)  # r_t * h_{t-1}
-            if transposed:
-                np.dot(W_hh, rh_in, mm_h_out)
-            else:
-                np.dot(rh_in, W_hh, mm_h_out)  # (r_t * h_{t-1})·W_hh
+            np.dot(h_left, h_right, mm_h_out)  # (r_t * h_{t-1})·W_hh
             np.add(mm_h, xp_h_t, pre_h)  # W·[r_t * h_{t-1}, x_t] + b
-            _candidate_and_update(pre_h, h_tilde, z_t, h_t, step, bounds, lo, hi, H)
+            _candidate_and_update(pre_h, h_tilde, z_t, h_t, step, h_bounds)
             record_t[...] = row
     record[..., : 2 * H] *= 2  # the record holds the true pre-activations
     return record
@@ -148,16 +141,14 @@ def _candidate_and_update(
     z_t: np.ndarray,
     h_t: np.ndarray,
     step: np.ndarray,
-    bounds: Any,
-    lo: Any,
-    hi: Any,
-    H: int,
+    bounds: tuple[np.ndarray, np.ndarray] | None,
 ) -> None:
+    """The last three lines of both forms: h_tilde, then the update of h."""
     if bounds is not None:
-        np.clip(pre_h, lo[2 * H :], hi[2 * H :], out=pre_h)
+        np.clip(pre_h, *bounds, out=pre_h)
     np.tanh(pre_h, h_tilde)  # h_tilde = tanh(…)
     np.subtract(h_tilde, h_t, step)  # h_tilde - h_{t-1}
-    np.multiply(z_t, step, step)
+    np.multiply(z_t, step, step)  # z_t * (h_tilde - h_{t-1})
     np.add(h_t, step, h_t)  # h_t = (1 - z_t) * h_{t-1} + z_t * h_tilde
 
 

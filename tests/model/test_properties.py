@@ -38,10 +38,10 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "gru_linear_before_reset": ("gru", {"linear_before_reset": True}),
     "rnn": ("rnn", {}),
 }
-SIGMOID_GATES = {  # gate -> the pre-activation it is σ of (coupled f = 1 - σ(i_pre) = σ(-i_pre))
+SIGMOID_GATES = {  # gate -> the pre-activation it is σ of (coupled: f_pre = -i_pre)
     "lstm": {"o": "o_pre", "i": "i_pre", "f": "f_pre"},
     "peephole": {"o": "o_pre", "i": "i_pre", "f": "f_pre"},
-    "coupled": {"o": "o_pre", "i": "i_pre", "f": "i_pre"},
+    "coupled": {"o": "o_pre", "i": "i_pre", "f": "f_pre"},
     "gru": {"z": "z_pre", "r": "r_pre"},
     "rnn": {},
 }
@@ -266,8 +266,9 @@ def test_recorded_quantities_follow_the_equations(example: tuple[Case, np.ndarra
         for gate, total in _expected_pre_activations(layer, traced).items():
             _assert_close(get[f"{gate}_pre"], total.value, total.magnitude, unit, f"{gate}_pre")
         for gate, pre_name in SIGMOID_GATES[case.kind].items():
-            if not (case.kind == "coupled" and gate == "f"):  # f = 1 - i, checked in range test
-                _assert_close(get[gate], _sigma(get[pre_name]), 1, unit, f"{gate} = σ(pre)")
+            _assert_close(get[gate], _sigma(get[pre_name]), 1, unit, f"{gate} = σ(pre)")
+        if case.kind == "coupled":
+            np.testing.assert_array_equal(traced["f_pre"], -traced["i_pre"])
         for name, pre_name in TANH_LAYERS[case.kind].items():
             _assert_close(get[name], np.tanh(get[pre_name]), 1, unit, f"{name} = tanh(pre)")
         h_prev = _previous(traced.h0[0], traced["h"]).astype(np.float64)
