@@ -5,6 +5,14 @@ node, from each node's X through glue to the node below, down to the graph input
 symbolic shape is followed forwards, so that each layer is shown to receive exactly the
 (T, B, H) sequence of the layer below: TorchScript's Y (T, 1, B, H) -> Squeeze(axis 1) passes,
 as does the dynamo exporter's Transpose(0, 2, 1, 3) -> Reshape; a Reshape mixing T and B fails.
+
+Nothing the model computes is dropped without a word: every LSTM/GRU/RNN node of the graph
+must be in the chain (a layer beside it or above the first output is refused, even when no
+output uses it), and every other graph output must be made from the chain alone -- its
+layers' Y, Y_h, Y_c or the glue tensors between them, through glue and Concat (both torch
+exporters return a stack's h_n, c_n as Concat of every layer's Y_h, Y_c). Any other node on
+the way to an output (a MatMul head, an Add, a constant) is refused; nodes no output uses are
+dead code and are ignored.
 """
 
 from __future__ import annotations
@@ -12,9 +20,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from model.layer import Layer
-from model.onnx_io.glue import GLUE_OPS, SUPPORTED, follow
-from model.onnx_io.graph import GraphIndex
+from model.onnx_io.glue import GLUE_OPS, SUPPORTED, concat_shape, follow, glue_shape
+from model.onnx_io.graph import MAX_DEPTH, GraphIndex
 from model.onnx_io.layout import ONNX_GATES
 from model.onnx_io.reading import describe
 from model.onnx_io.recurrent_node import read_layer
@@ -27,18 +37,22 @@ RNN_OPS = tuple(ONNX_GATES)  # LSTM, GRU, RNN
 OUTPUT_NAMES = {0: "Y", 1: "Y_h", 2: "Y_c"}
 
 
-def read_layers(graph: GraphProto) -> list[Layer]:
-    """The layers of the chain, bottom first; ValueError naming what is not supported."""
-    return _Chain(graph).layers()
+def read_layers(graph: GraphProto, dtype: np.dtype | None = None) -> list[Layer]:
+    """The layers of the chain, bottom first; ValueError naming what is not supported.
+    ``dtype``: the layers' (arrays cast before any arithmetic); None keeps the file's."""
+    return _Chain(graph, dtype).layers()
 
 
 class _Chain:
-    """Walks one graph: finds the chain, checks the glue between its nodes, reads the layers."""
+    """Walks one graph: finds the chain, checks the glue between its nodes and that nothing
+    else is computed, reads the layers."""
 
-    def __init__(self, graph: GraphProto) -> None:
+    def __init__(self, graph: GraphProto, dtype: np.dtype | None) -> None:
         self.graph = graph
+        self.dtype = dtype
         self.index = GraphIndex(graph)
         self.shapes = Shapes(self.index)
+        self.visiting: set[str] = set()  # tensors _from_chain is working out
 
     def layers(self) -> list[Layer]:
         graph = self.graph
@@ -87,10 +101,62 @@ class _Chain:
             chain.append(lower)
         chain.reverse()
         glues.reverse()
+        self._refuse_other_recurrent_nodes(chain, output)
 
-        layers = [read_layer(node, self.index) for node in chain]
+        layers = [read_layer(node, self.index, self.dtype) for node in chain]
         self._check_shapes(chain, glues, layers, out_glue, origin[1])
+        for value in graph.output[1:]:
+            self._from_chain(value.name, value.name, 0)
         return layers
+
+    def _refuse_other_recurrent_nodes(self, chain: list[NodeProto], output: str) -> None:
+        """ValueError for an LSTM/GRU/RNN node outside the chain: it would be dropped."""
+        for node in self.graph.node:
+            if node.op_type in RNN_OPS and not any(node is n for n in chain):
+                layers = ", ".join(describe(n) for n in chain)
+                raise ValueError(
+                    f"{describe(node)} is not in the chain of layers from the graph input to "
+                    f"the first graph output {output!r} ({layers}); load_onnx would drop it. "
+                    "The first output must be the top layer's Y (or Y_h, Y_c), and every "
+                    f"recurrent node a layer of that one stack; {SUPPORTED}"
+                )
+
+    def _from_chain(self, tensor: str, output: str, depth: int) -> list[Dim]:
+        """The shape of ``tensor``, which graph output ``output`` needs: a tensor of the chain
+        (recorded by ``_check_shapes``) or made from such tensors by glue and Concat alone.
+        ValueError naming the node that computes anything else."""
+        if tensor in self.shapes.known:
+            return self.shapes.known[tensor]
+        where = f"the graph output {output!r}"
+        if depth > MAX_DEPTH:
+            raise ValueError(f"{where} is made by more than {MAX_DEPTH} nodes in a row")
+        if tensor not in self.index.producer:
+            what = "a constant" if self.index.constant(tensor) is not None else "not computed"
+            raise ValueError(
+                f"{where} needs {tensor!r}, which is {what}, not a result of the recurrent "
+                "layers; load_onnx reads the layers alone, so the other outputs may only be "
+                "their Y, Y_h, Y_c, reshaped or concatenated"
+            )
+        node, k = self.index.producer[tensor]
+        known_op = node.domain in ("", "ai.onnx") and k == 0
+        if not known_op or node.op_type not in (*GLUE_OPS, "Concat"):
+            raise ValueError(
+                f"{where} is computed by {describe(node)}, which is not part of the chain of "
+                "recurrent layers; load_onnx reads the layers alone and would drop it. Export "
+                "the recurrent layers without heads or other layers (extra outputs may be "
+                "their Y, Y_h, Y_c, reshaped or concatenated)"
+            )
+        if tensor in self.visiting:
+            raise ValueError(f"{where} is computed in a cycle")
+        self.visiting.add(tensor)
+        if node.op_type == "Concat":
+            parts = [self._from_chain(i, output, depth + 1) for i in node.input if i]
+            dims = concat_shape(node, parts)
+        else:
+            below = self._from_chain(node.input[0] if node.input else "", output, depth + 1)
+            dims = glue_shape(node, below, self.shapes)
+        self.shapes.known[tensor] = dims
+        return dims
 
     def _walk_back(self, tensor: str) -> tuple[list[NodeProto], tuple[NodeProto, int] | None]:
         """Glue nodes (in forward order) from the graph input or an RNN node's output to
@@ -144,10 +210,14 @@ class _Chain:
                 f"{describe(first)} reads its input as shape {show(dims)}; it needs (T, B, {D})"
             )
         T, B = dims[0], dims[1]
+        for node, layer in zip(chain, layers, strict=True):  # Y, then Y_h (and Y_c)
+            H = layer.hidden_size
+            for k, name in enumerate(node.output):
+                if name:
+                    self.shapes.known[name] = [T, ONE, B, (H, ())] if k == 0 else [ONE, B, (H, ())]
         for k in range(1, len(chain)):
             H = layers[k - 1].hidden_size
             y = [T, ONE, B, (H, ())]
-            self.shapes.known[chain[k - 1].output[0]] = y
             dims = follow(glues[k], y, self.shapes)
             if dims != [T, B, (H, ())]:
                 names = ", ".join(describe(n) for n in glues[k]) or "no nodes"
@@ -156,10 +226,7 @@ class _Chain:
                     f"{show(y)} becomes {show(dims)}, not the sequence {show([T, B, (H, ())])}"
                     " the upper layer must read"
                 )
-        H = layers[-1].hidden_size
-        top = [T, ONE, B, (H, ())] if out_index == 0 else [ONE, B, (H, ())]
-        self.shapes.known[chain[-1].output[out_index]] = top
-        follow(out_glue, top, self.shapes)
+        follow(out_glue, self.shapes.known[chain[-1].output[out_index]], self.shapes)
 
     def _input_dims(self, bare: bool) -> list[Dim]:
         value = next(i for i in self.graph.input if i.name == self.input_name)

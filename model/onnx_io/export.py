@@ -16,7 +16,14 @@ OPSET = 14
 
 
 def to_onnx(net: Network, batch: int = 1) -> bytes:
-    """The serialized ONNX model of ``net``, for inputs X of shape (T, batch, D)."""
+    """The serialized ONNX model of ``net``, for inputs X of shape (T, batch, D).
+
+    The graph's dtype is the network's. A float64 network gives a valid float64 (DOUBLE)
+    model that ONNX Runtime cannot run: it has no double kernels for LSTM, GRU or RNN (1.31
+    refuses RNN when the session is created, LSTM and GRU when it runs). The onnx reference
+    evaluator (``onnx.reference.ReferenceEvaluator``) runs it; for ONNX Runtime export
+    ``net.astype(np.float32)``.
+    """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 

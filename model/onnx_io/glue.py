@@ -88,6 +88,29 @@ def glue_shape(node: NodeProto, dims: list[Dim], shapes: Shapes) -> list[Dim]:
     raise ValueError(f"unsupported {where}; {SUPPORTED}")  # pragma: no cover
 
 
+def concat_shape(node: NodeProto, parts: list[list[Dim]]) -> list[Dim]:
+    """The output shape of a Concat of tensors of shapes ``parts``; ValueError for ranks that
+    differ or an axis outside them. A sum of sizes that is not one symbolic size (T + 1)
+    becomes a size of its own, named after the output."""
+    where = describe(node)
+    if not parts:
+        raise ValueError(f"{where} has no inputs")
+    rank = len(parts[0])
+    if any(len(p) != rank for p in parts):
+        shapes = ", ".join(show(p) for p in parts)
+        raise ValueError(f"{where} concatenates tensors of different ranks: {shapes}")
+    axis = int(attributes(node).get("axis", 0))
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank:
+        raise ValueError(f"{where} has axis {axis} outside a rank-{rank} tensor")
+    sizes = [p[axis] for p in parts]
+    if all(s[1] == sizes[0][1] for s in sizes):
+        total: Dim = (sum(s[0] for s in sizes), sizes[0][1])
+    else:
+        total = (1, (f"{node.output[0]}[{axis}]",))
+    return [total if k == axis else d for k, d in enumerate(parts[0])]
+
+
 def _reshape(node: NodeProto, attrs: dict[str, Any], dims: list[Dim], shapes: Shapes) -> list[Dim]:
     where = describe(node)
     if len(node.input) > 1 and node.input[1]:

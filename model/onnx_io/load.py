@@ -13,9 +13,16 @@ What is read
     only unit axes. This is how exporters join layers: TorchScript ``torch.onnx.export`` writes
     Y (T, 1, B, H) -> Squeeze(axis 1) -> next node; the dynamo exporter Transpose(0,2,1,3) ->
     Reshape. Every shape is followed symbolically, so the next layer must receive exactly the
-    (T, B, H) sequence of the layer below. The output may be the top node's Y, Y_h or Y_c.
-    Anything else on the path (MatMul, Gemm, Concat, a reversed direction, custom activations
-    ...) is refused with a ``ValueError`` naming the node.
+    (T, B, H) sequence of the layer below. The first output may be the top node's Y, Y_h or
+    Y_c. Anything else on the path (MatMul, Gemm, Concat, a reversed direction, custom
+    activations ...) is refused with a ``ValueError`` naming the node.
+
+    Nothing is dropped silently: every LSTM/GRU/RNN node in the graph must be a layer of that
+    chain, and every further graph output must be made from the chain alone -- any layer's
+    Y, Y_h, Y_c or glue tensor, through glue and Concat (torch exports a stack's h_n and c_n
+    as Concat of every layer's Y_h and Y_c). A head, other arithmetic or a layer outside the
+    chain feeding an output is refused, naming it; nodes whose results no output uses are
+    dead code and are ignored.
 
     Weights come from initializers or Constant nodes (never computed). An initial state may be
     absent, a constant, or a subgraph that provably yields zeros (exporters build zero states
@@ -23,8 +30,10 @@ What is read
     How the weights map to ``Layer`` is in ``layout.py``; a batch of identical initial-state
     rows is accepted as one state.
 
-dtype: float32 weights stay float32, float64 stay float64 (float16/bfloat16 become float32);
-``dtype=`` casts the whole network.
+dtype: float32 weights stay float32, float64 stay float64 (float16/bfloat16 become float32;
+a file mixing float32 and float64 layers is read as float32); ``dtype=`` casts the whole
+network. Arrays are cast as they are read, before their biases are summed, so a float32 file
+read as float64 holds the float64 sums of its float32 values.
 """
 
 from __future__ import annotations
@@ -33,22 +42,25 @@ import numpy as np
 
 from model.network import Network
 from model.onnx_io.chain import read_layers
-from model.onnx_io.reading import Source, parse_model, read_source
+from model.onnx_io.reading import Source, parse_model, read_source, source_name
 
 
 def load_onnx(source: Source, dtype: np.dtype | type | str | None = None) -> Network:
     """A Network from an ONNX model: a path or the file's bytes. See the module docstring.
 
-    Raises ValueError when the file is not a readable ONNX model or not a supported one,
-    with a message naming the node and what is supported.
+    Raises ValueError when the file cannot be read (naming the path), is not a readable ONNX
+    model, or not a supported one, with a message naming the node and what is supported.
     """
-    model = parse_model(read_source(source))
-    layers = read_layers(model.graph)
+    model = parse_model(read_source(source), source_name(source))
     if dtype is None:
+        layers = read_layers(model.graph)
         dtypes = {layer.dtype for layer in layers}
         target = np.dtype(np.float64) if dtypes == {np.dtype(np.float64)} else np.dtype(np.float32)
+        if dtypes == {target}:
+            return Network(layers)
     else:
         target = np.dtype(dtype)
         if target not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise ValueError(f"dtype must be float32 or float64, got {target}")
-    return Network([layer if layer.dtype == target else layer.astype(target) for layer in layers])
+    # every array cast to the target before the arithmetic (Wb + Rb, the GRU's negated z)
+    return Network(read_layers(model.graph, target))

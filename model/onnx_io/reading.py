@@ -21,8 +21,16 @@ MAX_BYTES = 512 * 2**20  # refuse files larger than this (512 MiB)
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview  # what load_onnx reads
 
 
+def source_name(source: Source) -> str | None:
+    """How messages name the file: its path, or None when the model is given as bytes."""
+    if isinstance(source, (str, os.PathLike)):
+        return repr(os.fspath(source))
+    return None
+
+
 def read_source(source: Source) -> bytes:
-    """The model's bytes, from the bytes themselves or a path; ValueError above MAX_BYTES."""
+    """The model's bytes, from the bytes themselves or a path; ValueError above MAX_BYTES, or
+    naming the path when it cannot be read (missing, a directory, no permission)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         size = memoryview(source).nbytes
         if size > MAX_BYTES:
@@ -30,20 +38,33 @@ def read_source(source: Source) -> bytes:
         return bytes(source)
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"load_onnx takes a path or bytes, not {type(source).__name__}")
-    with open(source, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        if size > MAX_BYTES:
-            raise ValueError(
-                f"{os.fspath(source)!s} is {size} bytes; load_onnx reads files up to {MAX_BYTES}"
-            )
-        data = f.read(MAX_BYTES + 1)
+    name = source_name(source)
+    try:
+        with open(source, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_BYTES:
+                raise ValueError(f"{name} is {size} bytes; load_onnx reads files up to {MAX_BYTES}")
+            data = f.read(MAX_BYTES + 1)
+    except OSError as error:  # FileNotFoundError, IsADirectoryError, PermissionError, ...
+        reason = error.strerror or type(error).__name__
+        raise ValueError(f"cannot read the ONNX file {name}: {reason}") from error
     if len(data) > MAX_BYTES:  # not a regular file, or one that grew while read
-        raise ValueError(f"{os.fspath(source)!s} is over {MAX_BYTES} bytes, too large to read")
+        raise ValueError(f"{name} is over {MAX_BYTES} bytes, too large to read")
     return data
 
 
-def parse_model(data: bytes) -> ModelProto:
-    """The parsed model; ValueError if it is not one, an empty one, or uses external data."""
+def parse_model(data: bytes, name: str | None = None) -> ModelProto:
+    """The parsed model; ValueError if it is not one, an empty one, or uses external data.
+    ``name``: the file's, put in front of the messages (None for bytes)."""
+    try:
+        return _parse(data)
+    except ValueError as error:
+        if name is None:
+            raise
+        raise ValueError(f"{name}: {error}") from None
+
+
+def _parse(data: bytes) -> ModelProto:
     import onnx
 
     if not data:

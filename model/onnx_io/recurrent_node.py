@@ -32,8 +32,9 @@ COMMON_ATTRIBUTES = {
 EXTRA_ATTRIBUTES = {"LSTM": {"input_forget"}, "GRU": {"linear_before_reset"}, "RNN": set()}
 
 
-def read_layer(node: NodeProto, index: GraphIndex) -> Layer:
-    """The Layer of one recurrent node of the graph ``index`` describes."""
+def read_layer(node: NodeProto, index: GraphIndex, dtype: np.dtype | None = None) -> Layer:
+    """The Layer of one recurrent node of the graph ``index`` describes. ``dtype``: cast every
+    array to it as it is fetched, before any arithmetic (None: float32 or float64 as stored)."""
     op, where = node.op_type, describe(node)
     attrs = attributes(node)
     _check_attributes(node, attrs)
@@ -47,8 +48,8 @@ def read_layer(node: NodeProto, index: GraphIndex) -> Layer:
             "(leave sequence_lens empty)"
         )
     G = len(ONNX_GATES[op])
-    W = _weight(node, index, input_name(1), "W", required=True)
-    R = _weight(node, index, input_name(2), "R", required=True)
+    W = _weight(node, index, input_name(1), "W", dtype, required=True)
+    R = _weight(node, index, input_name(2), "R", dtype, required=True)
     assert W is not None and R is not None
     if W.ndim != 3 or R.ndim != 3 or W.shape[0] != 1 or R.shape[0] != 1:
         raise ValueError(
@@ -60,16 +61,16 @@ def read_layer(node: NodeProto, index: GraphIndex) -> Layer:
         raise ValueError(f"{where}: hidden_size={attrs['hidden_size']} but R is {R.shape}")
     if H < 1 or W.shape[1] != G * H or R.shape[1] != G * H:
         raise ValueError(f"{where}: W {W.shape} and R {R.shape} do not fit {G} gates of {H} units")
-    B = _weight(node, index, input_name(3), "B")
+    B = _weight(node, index, input_name(3), "B", dtype)
     if B is None:
         B = np.zeros((1, 2 * G * H), W.dtype)
     if B.shape != (1, 2 * G * H):
         raise ValueError(f"{where}: B is {B.shape}, expected (1, {2 * G * H})")
-    P = _weight(node, index, input_name(7), "P") if op == "LSTM" else None
+    P = _weight(node, index, input_name(7), "P", dtype) if op == "LSTM" else None
     if P is not None and P.shape != (1, 3 * H):
         raise ValueError(f"{where}: P is {P.shape}, expected (1, {3 * H})")
-    h0 = _initial_state(node, index, input_name(5), "initial_h", H)
-    c0 = _initial_state(node, index, input_name(6), "initial_c", H) if op == "LSTM" else None
+    h0 = _initial_state(node, index, input_name(5), "initial_h", H, dtype)
+    c0 = _initial_state(node, index, input_name(6), "initial_c", H, dtype) if op == "LSTM" else None
     try:
         return layer_from_onnx(op, attrs, W, R, B, P, h0, c0)
     except ValueError as error:
@@ -106,7 +107,12 @@ def _check_attributes(node: NodeProto, attrs: dict[str, Any]) -> None:
 
 
 def _weight(
-    node: NodeProto, index: GraphIndex, tensor: str, what: str, required: bool = False
+    node: NodeProto,
+    index: GraphIndex,
+    tensor: str,
+    what: str,
+    dtype: np.dtype | None,
+    required: bool = False,
 ) -> np.ndarray | None:
     where = describe(node)
     if not tensor:
@@ -119,19 +125,22 @@ def _weight(
             f"{what} of {where} ({tensor!r}) {index.run_time_origin(tensor)}; load_onnx needs "
             "weights stored as initializers or Constant nodes"
         )
-    return _float(value, f"{what} of {where}")
+    return _float(value, f"{what} of {where}", dtype)
 
 
-def _float(value: np.ndarray, what: str) -> np.ndarray:
+def _float(value: np.ndarray, what: str, dtype: np.dtype | None) -> np.ndarray:
+    """``value`` in ``dtype``, or (None) float32/float64 as stored, other floats as float32."""
+    if value.dtype.kind != "f" and value.dtype.name != "bfloat16":
+        raise ValueError(f"{what} has dtype {value.dtype}; expected floating point")
+    if dtype is not None:
+        return value.astype(dtype)
     if value.dtype in (np.dtype(np.float32), np.dtype(np.float64)):
         return value
-    if value.dtype.kind == "f" or value.dtype.name == "bfloat16":
-        return value.astype(np.float32)
-    raise ValueError(f"{what} has dtype {value.dtype}; expected floating point")
+    return value.astype(np.float32)
 
 
 def _initial_state(
-    node: NodeProto, index: GraphIndex, tensor: str, what: str, H: int
+    node: NodeProto, index: GraphIndex, tensor: str, what: str, H: int, dtype: np.dtype | None
 ) -> np.ndarray | None:
     """(H,) initial state from a (1, batch, H) constant; None for absent or zeros."""
     if not tensor:
@@ -146,7 +155,7 @@ def _initial_state(
             f"{what} of {where} ({tensor!r}) {source}; load_onnx reads constant initial "
             "states (or zeros) only"
         )
-    value = _float(value, f"{what} of {where}")
+    value = _float(value, f"{what} of {where}", dtype)
     if value.ndim != 3 or value.shape[0] != 1 or value.shape[2] != H or value.shape[1] < 1:
         raise ValueError(f"{what} of {where} is {value.shape}, expected (1, 1, {H})")
     if value.shape[1] > 1 and np.any(value != value[:, :1]):

@@ -12,13 +12,14 @@ import pytest
 from onnx import TensorProto, helper
 
 import model.onnx_io.reading as reading
-from model import Network, load_onnx
+from model import Network, load_onnx, to_onnx
 from tests.model.onnx_builders import (
     GraphBuilder,
     LayerSpec,
     random_layer,
     random_stack,
     run_ort,
+    run_reference,
     stack_model,
     to_bytes,
 )
@@ -93,6 +94,40 @@ def test_dtype_argument_casts() -> None:
     assert load_onnx(data, dtype=np.float64).dtype == np.float64
     with pytest.raises(ValueError, match="float32 or float64"):
         load_onnx(data, dtype=np.int32)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_float64_export_runs_in_the_reference_evaluator_and_loads_back(kind: str) -> None:
+    """ONNX Runtime has no double LSTM/GRU/RNN kernels (see to_onnx); onnx.reference runs
+    the float64 model to our numbers, and load_onnx reads it back as float64."""
+    net = Network.random(kind, 3, 4, num_layers=2, seed=13).astype(np.float64)
+    data = to_onnx(net)
+    x = np.random.default_rng(13).standard_normal((9, 1, 3))
+    Y = run_reference(data, x)["Y"]
+    np.testing.assert_allclose(Y[:, 0], net.run(x[:, 0]).h, atol=1e-12, rtol=1e-12)
+    back = load_onnx(data)
+    assert back.dtype == np.float64
+    for ours, theirs in zip(net.layers, back.layers, strict=True):
+        for name, value in ours.params().items():
+            np.testing.assert_array_equal(theirs.params()[name], value)
+
+
+@pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
+def test_dtype_argument_casts_before_summing_biases(op: str) -> None:
+    """Wb + Rb is added in the target dtype: a float32 file read as float64 has the float64
+    sum of its float32 biases, not the float32 sum widened (1 ulp off)."""
+    spec = random_stack(op, 3, 4, 1, seed=12, linear_before_reset=0 if op == "GRU" else None)[0]
+    assert spec.B is not None
+    half = spec.B.shape[1] // 2
+    spec.B[0, :half] = 1.0
+    spec.B[0, half:] = np.float32(1e-7) * np.arange(1, half + 1, dtype=np.float32)
+    Wb, Rb = spec.B[0, :half].astype(np.float64), spec.B[0, half:].astype(np.float64)
+    assert np.any((spec.B[0, :half] + spec.B[0, half:]).astype(np.float64) != Wb + Rb)
+    net = load_onnx(to_bytes(stack_model([spec])), dtype=np.float64)
+    b = net.layers[0].b
+    assert b.dtype == np.float64
+    # the gate blocks are reordered (and GRU z negated): compare as sorted magnitudes
+    np.testing.assert_array_equal(np.sort(np.abs(b)), np.sort(np.abs(Wb + Rb)))
 
 
 @pytest.mark.parametrize("output", ["Y", "Y_h", "Y_c"])
@@ -445,9 +480,31 @@ def test_size_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         load_onnx(os.fspath(path))
 
 
-def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
-        load_onnx(tmp_path / "absent.onnx")
+def test_missing_file_or_directory_names_the_path(tmp_path: Path) -> None:
+    for path in (tmp_path / "absent.onnx", tmp_path):
+        with pytest.raises(ValueError) as info:
+            load_onnx(path)
+        assert str(path) in str(info.value), info.value
+    with pytest.raises(ValueError, match=r"absent\.onnx"):
+        load_onnx(str(tmp_path / "absent.onnx"))
+
+
+def test_unreadable_file_names_the_path(tmp_path: Path) -> None:
+    data = _lstm_bytes()
+    cases = {
+        "cut.onnx": data[: len(data) // 2],
+        "garbage.onnx": b"not an onnx file at all",
+        "empty.onnx": b"",
+    }
+    for name, content in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(ValueError) as info:
+            load_onnx(path)
+        assert str(path) in str(info.value), info.value
+    with pytest.raises(ValueError) as info:  # bytes have no path to name
+        load_onnx(data[: len(data) // 2])
+    assert str(tmp_path) not in str(info.value)
 
 
 def test_wrong_source_type() -> None:
