@@ -1,0 +1,1 @@
+"""Training tasks: seeded generators of batches, each with a metric (see base.py)."""
