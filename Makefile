@@ -4,7 +4,7 @@ PORT ?= 8000
 
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench models clean
 
 # (Re)install whenever pyproject.toml changes; create the venv only if missing.
 $(STAMP): pyproject.toml
@@ -25,6 +25,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/engine.py
+
+# Retrains every shipped model into model/trained (two at a time; see model/recipes.py).
+models: $(STAMP)
+	$(VENV)/bin/lstm-lens models
 
 # Removes build outputs, caches and the install stamp; keeps the venv itself.
 clean:

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-from app import __version__
+from app import __version__, train_command
 from app.config import HOST_ENV, PORT_ENV, Settings, parse_port
 
 Handler = Callable[[argparse.Namespace], int]
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=_port, default=None, help=f"port to bind (default: ${PORT_ENV} or 8000)"
     )
     serve.set_defaults(handler=_cmd_serve)
+    train_command.add_commands(subparsers)
 
     return parser
 

@@ -71,3 +71,83 @@ def pad(sequences: list[np.ndarray], fill: float | int = 0) -> np.ndarray:
 def masked_accuracy(outputs: np.ndarray, y: np.ndarray, mask: np.ndarray) -> float:
     """Share of masked steps whose arg-max output is the target class."""
     return float(np.mean(outputs.argmax(axis=-1)[mask] == y[mask]))
+
+
+class TaskBase:
+    """What the tasks of this package share; a Task need not derive from it (the protocol is
+    structural), it only saves each task restating its sizes and the plain accuracy metric.
+
+    Subclasses set ``name``, ``encoder`` and ``output_labels`` and write ``sample``, ``example``
+    and ``config``; ``loss``, ``metric_name``, ``lower_is_better`` and ``metric`` default to a
+    classification scored by the share of masked steps whose arg-max is the target.
+    ``config()`` returns exactly the keyword options the task was built with, so that
+    ``make_task(task.name, **task.config())`` (what a model card stores) rebuilds it.
+    """
+
+    name: str
+    loss: Loss = "cross_entropy"
+    metric_name: str = "accuracy"
+    lower_is_better: bool = False
+    encoder: Encoder
+    output_labels: tuple[str, ...]
+
+    @property
+    def input_size(self) -> int:
+        return self.encoder.size
+
+    @property
+    def output_size(self) -> int:
+        return len(self.output_labels)
+
+    def metric(self, outputs: np.ndarray, batch: Batch) -> float:
+        check_outputs(outputs, batch, self.output_size)
+        return masked_accuracy(outputs, batch.y, batch.mask)
+
+
+def one_hot(indices: np.ndarray, size: int) -> np.ndarray:
+    """(…, size) float32 one-hot rows for integer indices (…); index −1 (padding) is a zero row."""
+    indices = np.asarray(indices)
+    if indices.size and (indices.min() < -1 or indices.max() >= size):
+        raise ValueError(
+            f"one-hot indices must lie in [-1, {size}); got {indices.min()}…{indices.max()}"
+        )
+    # eye(size + 1, size): rows 0…size−1 are the unit vectors, row size (= row −1) is all zero.
+    return np.eye(size + 1, size, dtype=np.float32)[indices]
+
+
+def steps_mask(lengths: np.ndarray, T: int) -> np.ndarray:
+    """(T, B) bool: True at the steps t < lengths[b] of each sequence."""
+    return np.arange(T)[:, None] < np.asarray(lengths)[None, :]
+
+
+def last_step_mask(lengths: np.ndarray, T: int) -> np.ndarray:
+    """(T, B) bool: True only at the last step, lengths[b] − 1, of each sequence."""
+    return np.arange(T)[:, None] == np.asarray(lengths)[None, :] - 1
+
+
+def check_outputs(outputs: np.ndarray, batch: Batch, size: int) -> None:
+    """Raise a ValueError unless outputs is (T, B, size) for the batch's (T, B) mask."""
+    expected = (*batch.mask.shape, size)
+    if np.shape(outputs) != expected:
+        raise ValueError(
+            f"outputs must have shape {expected} for this batch, got {np.shape(outputs)}"
+        )
+
+
+def integer_option(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
+    """A task option checked to be an integer in [minimum, maximum], or a ValueError saying so."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"option {name} must be an integer, got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"at least {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+        raise ValueError(f"option {name} must be {bound}, got {value}")
+    return int(value)
+
+
+def fraction_option(name: str, value: object, low: float = 0.0, high: float = 1.0) -> float:
+    """A task option checked to be a real number in [low, high), or a ValueError saying so."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"option {name} must be a number, got {value!r}")
+    if not low <= value < high:
+        raise ValueError(f"option {name} must be in [{low}, {high}), got {value}")
+    return float(value)
