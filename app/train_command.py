@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import multiprocessing
+import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -112,7 +114,11 @@ def _cmd_models(args: argparse.Namespace) -> int:
         for variant in VARIANTS
     ]
     print(f"training {len(jobs)} models into {args.out}, {args.jobs} at a time", file=sys.stderr)
-    with ProcessPoolExecutor(args.jobs) as pool:
+    # Each worker is a fresh interpreter with one BLAS thread: jobs share the cores instead
+    # of fighting over them (the variable must be set before the worker imports NumPy).
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
         for line in pool.map(_train_one, jobs):
             print(line, flush=True)
     return 0
