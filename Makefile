@@ -29,6 +29,7 @@ bench: $(STAMP)
 # Retrains every shipped model into model/trained (two at a time; see model/recipes.py).
 models: $(STAMP)
 	$(VENV)/bin/lstm-lens models
+	$(VENV)/bin/lstm-lens results
 
 # Removes build outputs, caches and the install stamp; keeps the venv itself.
 clean:

@@ -46,7 +46,13 @@ def add_commands(subparsers: Any) -> None:
     models.add_argument("--out", default=str(SHIPPED_OUT), help="directory (default model/trained)")
     models.add_argument("--jobs", type=_positive, default=2, help="trainings at once (default 2)")
     models.add_argument("--only", nargs="+", choices=list(RECIPES), help="only these tasks")
+    models.add_argument("--variants", nargs="+", choices=list(VARIANTS), help="only these")
     models.set_defaults(handler=_cmd_models)
+
+    results = subparsers.add_parser("results", help="write docs/results.md from the models")
+    results.add_argument("--models", default=str(SHIPPED_OUT), help="directory of models")
+    results.add_argument("--out", default=str(SHIPPED_OUT.parent.parent / "docs" / "results.md"))
+    results.set_defaults(handler=_cmd_results)
 
 
 def _positive(value: str) -> int:
@@ -112,6 +118,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
         if not args.only or task in args.only
         for options in recipe.shipped
         for variant in VARIANTS
+        if not args.variants or variant in args.variants
     ]
     print(f"training {len(jobs)} models into {args.out}, {args.jobs} at a time", file=sys.stderr)
     # Each worker is a fresh interpreter with one BLAS thread: jobs share the cores instead
@@ -121,6 +128,14 @@ def _cmd_models(args: argparse.Namespace) -> int:
     with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
         for line in pool.map(_train_one, jobs):
             print(line, flush=True)
+    return 0
+
+
+def _cmd_results(args: argparse.Namespace) -> int:
+    from model.results import markdown
+
+    Path(args.out).write_text(markdown(Path(args.models)))
+    print(f"wrote {args.out}")
     return 0
 
 

@@ -45,8 +45,8 @@ class TrainConfig:
     eval_every: int = 100  # steps between evaluations on held-out data (for progress)
     eval_batches: int = 16  # held-out batches in the final evaluation
     linear_before_reset: bool = False  # GRU only: PyTorch's form instead of colah's
-    forget_bias: float = 1.0  # initial bias toward remembering: LSTM f (Gers et al. 2000,
-    # Jozefowicz et al. 2015), coupled -i, GRU -z; larger for longer lags (σ(3) ≈ 0.95)
+    forget_bias: float = 1.0  # initial bias toward keeping the state: LSTM +f and -i (Gers
+    # et al. 2000; Tallec & Ollivier 2018), coupled -i, GRU -z; larger for longer lags
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,8 +118,9 @@ def _remembering(layer: Any, bias: float) -> Any:
     """Bias the gate that decides between keeping and overwriting the state toward keeping."""
     H = layer.hidden_size
     b = layer.b.copy()
-    if layer.kind in ("lstm", "peephole"):  # GATES o, i, f, c_tilde: forget gate open
-        b[2 * H : 3 * H] += bias
+    if layer.kind in ("lstm", "peephole"):  # GATES o, i, f, c_tilde: forget gate open and,
+        b[2 * H : 3 * H] += bias  # as in chrono initialisation (Tallec & Ollivier 2018), the
+        b[H : 2 * H] -= bias  # input gate mostly shut, so a kept cell is not filled with noise
     elif layer.kind == "coupled":  # GATES o, i, c_tilde; f = 1 - i: input gate mostly shut
         b[H : 2 * H] -= bias
     elif layer.kind == "gru":  # GATES z, r, h_tilde; h = (1 - z)·h + z·h_tilde: z mostly shut

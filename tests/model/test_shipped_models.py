@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from model.model_file import load_model
+from model.recipes import RECIPES, VARIANTS, model_name
 from model.tasks import make_task
 from model.training import evaluate
 
@@ -36,3 +37,22 @@ def test_a_shipped_model_reaches_its_cards_metric(card_path: Path) -> None:
 def test_the_shipped_set_is_small() -> None:
     total = sum(path.stat().st_size for path in TRAINED.glob("*") if path.is_file())
     assert total < 20 * 2**20, f"{total / 2**20:.1f} MiB"
+
+
+def test_every_task_and_variant_is_shipped() -> None:
+    expected = {
+        model_name(task, variant, options)
+        for task, recipe in RECIPES.items()
+        for options in recipe.shipped
+        for variant in VARIANTS
+    }
+    assert {path.stem for path in CARDS} == expected
+
+
+def test_the_default_model_opens_on_the_posts_sentence() -> None:
+    saved = load_model(TRAINED / "france-lstm.json")
+    example = saved.card["example"]
+    assert example.startswith("i grew up in france") and example.endswith("i speak fluent")
+    x = saved.encoder.encode(example)
+    _, outputs = saved.model.run(x)
+    assert saved.output_labels[int(outputs[-1].argmax())] == "french"
