@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from model.interpret import find_units
 from model.layer import KINDS
 from model.model_file import SavedModel, load_model
 from model.tasks import make_task
@@ -103,6 +104,7 @@ def markdown(trained: Path) -> str:
             cells.append("—" if found is None else f"{found[0]:.3f}")
         lines.append(f"| {p} | " + " | ".join(cells) + " |")
     lines += ["", *_findings(rows, lags), ""]
+    lines += _units(trained)
     lines += ["## Training", "", "| model | steps | hidden | seconds |", "|---|---|---|---|"]
     for (task, options, variant), (_, card) in sorted(rows.items(), key=lambda r: _order(r[0])):
         training = card["training"]
@@ -129,6 +131,42 @@ def _findings(rows: dict[tuple[str, str, str], tuple[float, dict]], lags: list[i
         held = "holds at every lag shipped" if p is None else f"first fails (< 0.9) at p = {p}"
         out.append(f"- lag, {variant}: {held}.")
     out += ["", *COMPARISON.strip("\n").split("\n")]
+    return out
+
+
+def _units(trained: Path) -> list[str]:
+    """The single units that follow a feature best (model/interpret.py), for the page to show."""
+    out = [
+        "## Units that mean something",
+        "",
+        "For each model, the one unit whose state (C_t for the LSTM kinds, h_t otherwise) follows",
+        "a feature of the input best, as |Pearson r| over the steps of fresh batches "
+        "(`model/interpret.py`).",
+        "",
+        "| task | feature | " + " | ".join(KINDS) + " |",
+        "|---|---|" + "---|" * len(KINDS),
+    ]
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for task in ("brackets", "france", "text"):
+        for variant in KINDS:
+            path = trained / f"{task}-{variant}.json"
+            if not path.exists():
+                continue
+            for unit in find_units(load_model(path)):
+                cell = f"{unit.state}[{unit.unit}]: r = {unit.r:+.2f}"
+                found.setdefault((task, unit.feature), {})[variant] = cell
+    for (task, feature), cells in found.items():
+        row = " | ".join(cells.get(variant, "—") for variant in KINDS)
+        out.append(f"| {task} | {feature} | {row} |")
+    out += [
+        "",
+        "A counter appears in brackets (one cell tracks the depth almost linearly), and the text",
+        "models grow a unit that follows the position on the line, like Karpathy et al.'s",
+        'line-length cells. "Inside quotes" is followed only weakly after this short training,',
+        "and in france no single unit carries the language alone: the country is spread over",
+        "several units, so the page will have to show a pattern rather than one bright cell.",
+        "",
+    ]
     return out
 
 
