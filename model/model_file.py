@@ -169,6 +169,11 @@ def _read_bytes(path: Path, limit: int) -> bytes:
         raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
 
 
+def read_card(path: str | Path) -> dict[str, Any]:
+    """A model card, checked for its required fields (the weights are not read)."""
+    return _read_card(Path(path).with_suffix(".json"))
+
+
 def _read_card(path: Path) -> dict[str, Any]:
     try:
         card = json.loads(_read_bytes(path, MAX_CARD_BYTES))
