@@ -19,6 +19,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
+from app.allocator import keep_freed_memory
+
 DEFAULT_OUT = "trained"
 SHIPPED_OUT = Path(__file__).resolve().parent.parent / "model" / "trained"
 
@@ -83,6 +85,7 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
 def _cmd_train(args: argparse.Namespace) -> int:
     from model.recipes import RECIPES, train_and_save
 
+    keep_freed_memory()
     base = RECIPES[args.task].config
     changes = {k: getattr(args, k) for k in ("hidden", "layers", "steps", "batch", "lr")}
     config = dataclasses.replace(
@@ -104,6 +107,7 @@ def _train_one(job: tuple[str, str, dict[str, Any], str]) -> str:
     from model.recipes import train_and_save
 
     task, variant, options, out = job
+    keep_freed_memory()
     start = time.perf_counter()
     path, result = train_and_save(task, variant, out, options=options)
     return f"{path.name}: metric {result.metric:.4f} ({time.perf_counter() - start:.0f} s)"

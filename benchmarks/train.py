@@ -13,19 +13,19 @@ Both run in this process, interleaved in blocks of time (¼ s of our steps, ¼ s
 again, …) so that machine noise hits both alike, with a pause before every block so that
 neither is timed while the other's thread pool still spins; the figure is the median step.
 peephole and coupled have no torch counterpart: only our figures are printed for them, as they
-are when torch is not installed. Also printed: the minor page faults per step of each side (our
-step allocates ~16 MB of temporaries at V=65, H=128, which glibc hands back to the kernel and
-maps afresh every step; ``--keep-freed-memory`` shows the step without that), and with
-``--phases`` the time of each phase of our step.
+are when torch is not installed. Like ``lstm-lens train``, the benchmark first asks glibc to
+keep freed memory (app/allocator.py): our step allocates ~16 MB of temporaries at V=65, H=128,
+which glibc would otherwise hand back to the kernel and map afresh every step;
+``--glibc-defaults`` measures the step without that. Also printed: the minor page faults per
+step of each side, and with ``--phases`` the time of each phase of our step.
 
     python benchmarks/train.py [--kind lstm] [--configs 65x128 8x16] [--length 50]
-                               [--batch 32] [--budget 10] [--phases] [--keep-freed-memory]
+                               [--batch 32] [--budget 10] [--phases] [--glibc-defaults]
 """
 
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import platform
 import resource
@@ -35,6 +35,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from app.allocator import keep_freed_memory
 from model.cells import CELLS
 from model.layer import KINDS
 from model.losses import LOSSES
@@ -52,7 +53,6 @@ TORCH_ROWS = {  # our gate name -> row block of torch's weight_ih / weight_hh / 
 PAUSE = 0.1  # seconds before every block: OpenBLAS's and torch's pools spin a while after work
 BLOCK = 0.25  # seconds of steps per block (at least one step)
 WARMUP = 5  # untimed steps per side before timing
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
 
 
 def _load_torch() -> Any | None:
@@ -158,18 +158,6 @@ def _setup(kind: str, V: int, H: int, T: int, B: int) -> tuple[RecurrentModel, B
 def _faults() -> int:
     """Minor page faults of this process so far (fresh memory being mapped in)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-
-
-def keep_freed_memory() -> str:
-    """Ask glibc to keep freed memory for reuse instead of returning it to the kernel."""
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return "mallopt unavailable (not glibc): allocator unchanged"
-    ok = mallopt(M_TRIM_THRESHOLD, 1 << 30) and mallopt(M_MMAP_THRESHOLD, 32 << 20)
-    if not ok:
-        return "mallopt refused: allocator unchanged"
-    return "glibc keeps freed memory (mallopt: trim threshold 1 GiB, mmap threshold 32 MiB)"
 
 
 def measure(
@@ -281,9 +269,9 @@ def main() -> None:
         "--phases", action="store_true", help="also time each phase of our step (ms, medians)"
     )
     parser.add_argument(
-        "--keep-freed-memory",
+        "--glibc-defaults",
         action="store_true",
-        help="glibc keeps freed memory (mallopt) instead of mapping it afresh at every step",
+        help="leave glibc's allocator as it is (freed memory returned to the kernel every step)",
     )
     args = parser.parse_args()
     before = _load()
@@ -296,7 +284,7 @@ def main() -> None:
         reference = "torch absent (not importable): our figures only"
     if torch is not None and args.kind not in TORCH_ROWS:
         reference += f"; no torch counterpart of {args.kind}: our figures only"
-    if args.keep_freed_memory:
+    if not args.glibc_defaults:
         reference += "; " + keep_freed_memory()
     print(
         f"# {args.kind} training step (cross-entropy, clip 1.0, Adam), float32, T={T}, B={B}; "

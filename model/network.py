@@ -126,11 +126,13 @@ class Network:
         dh: np.ndarray,
         dh_last: np.ndarray | None = None,
         dc_last: np.ndarray | None = None,
+        input_gradient: bool = True,
     ) -> Gradients:
         """Backpropagation through time from dL/dh_t of the top layer, shaped like trace.h.
 
         dh_last / dc_last: gradient reaching the top layer's final state from beyond the
         sequence (e.g. the next chunk in truncated BPTT), shaped like one row of trace.h.
+        input_gradient: False skips dL/dx of the input (training does not need it).
         """
         if len(trace.layers) != len(self.layers) or any(
             traced.layer is not layer
@@ -154,12 +156,15 @@ class Network:
         if carry_c is not None:
             carry_c = carry_c.reshape(top.h0.shape)
         results: list[CellGrads] = []
+        bottom = self.layers[0]
         for layer, traced in zip(reversed(self.layers), reversed(trace.layers), strict=True):
+            need_dx = input_gradient or layer is not bottom
             grads = CELLS[layer.kind].backward(
-                layer, traced.x, traced.h0, traced.c0, traced.record, dh3, carry_h, carry_c
+                layer, traced.x, traced.h0, traced.c0, traced.record, dh3, carry_h, carry_c, need_dx
             )
             results.append(grads)
-            dh3, carry_h, carry_c = grads.dx, None, None
+            if grads.dx is not None:
+                dh3, carry_h, carry_c = grads.dx, None, None
         results.reverse()
         squeeze = (lambda a: a) if top.batched else (lambda a: a[:, 0])
         squeeze0 = (lambda a: a) if top.batched else (lambda a: a[0])
@@ -167,7 +172,7 @@ class Network:
             params=tuple(g.params for g in results),
             dh=tuple(squeeze(g.dh) for g in results),
             dc=tuple(None if g.dc is None else squeeze(g.dc) for g in results),
-            dx=squeeze(results[0].dx),
+            dx=None if results[0].dx is None else squeeze(results[0].dx),
             dh0=tuple(squeeze0(g.dh0) for g in results),
             dc0=tuple(None if g.dc0 is None else squeeze0(g.dc0) for g in results),
         )

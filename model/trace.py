@@ -127,7 +127,7 @@ class Gradients:
     params: tuple[dict[str, np.ndarray], ...]  # dL/d(parameter), named as Layer.params()
     dh: tuple[np.ndarray, ...]  # (T, H) or (T, B, H): total dL/dh_t of each layer
     dc: tuple[np.ndarray | None, ...]  # same for C_t (LSTM kinds), else None
-    dx: np.ndarray  # (T, D) or (T, B, D): dL/dx_t
+    dx: np.ndarray | None  # (T, D) or (T, B, D): dL/dx_t (None with input_gradient=False)
     dh0: tuple[np.ndarray, ...]  # dL/dh_{-1} per layer
     dc0: tuple[np.ndarray | None, ...]  # dL/dC_{-1} per layer
 

@@ -137,7 +137,7 @@ def loss_and_gradients(
     trace, z = model.run(batch.x)
     value, dz = LOSSES[loss](z, batch.y, batch.mask)
     readout_grads, dh = model.readout.backward(trace.h, dz)
-    grads = model.network.backward(trace, dh)
+    grads = model.network.backward(trace, dh, input_gradient=False)
     flat = {
         f"layer{k}.{name}": g for k, layer in enumerate(grads.params) for name, g in layer.items()
     }

@@ -68,7 +68,7 @@ class CellGrads:
     """What one layer's backward pass returns."""
 
     params: dict[str, np.ndarray]  # dL/d(parameter), same names and shapes as Layer.params()
-    dx: np.ndarray  # (T, B, D) dL/dx_t: the gradient handed to the layer below
+    dx: np.ndarray | None  # (T, B, D) dL/dx_t for the layer below; None if not asked for
     dh: np.ndarray  # (T, B, H) dL/dh_t, total (through the outputs and the recurrence)
     dc: np.ndarray | None  # (T, B, H) dL/dC_t for LSTM kinds
     dh0: np.ndarray  # (B, H) dL/dh_{-1}

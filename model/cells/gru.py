@@ -161,6 +161,7 @@ def backward(
     dh_out: np.ndarray,
     dh_last: np.ndarray | None = None,
     dc_last: None = None,
+    need_dx: bool = True,
 ) -> CellGrads:
     """BPTT through one layer, mirroring ``forward``, last step first."""
     T, B, D = x.shape
@@ -211,5 +212,5 @@ def backward(
         W_h_grad[:, : 2 * H] = Hp.T @ P[:, : 2 * H]  # z, r read h_{t-1}
         W_h_grad[:, 2 * H :] = r_h.reshape(T * B, H).T @ P[:, 2 * H :]  # candidate reads r*h
         grads = {"W_x": X.T @ P, "W_h": W_h_grad, "b": P.sum(axis=0)}
-    dx = (P @ layer.W_x.T).reshape(T, B, D)
+    dx = (P @ layer.W_x.T).reshape(T, B, D) if need_dx else None  # dL/dx_t, for the layer below
     return CellGrads(grads, dx, dh_all, None, dh_next, None)

@@ -28,11 +28,9 @@ import numpy as np
 from model.cells.common import (
     CellGrads,
     clip_bounds,
-    clip_mask,
     half_sigmoid_columns,
     input_projection,
     named_views,
-    shifted,
     transposed_recurrence,
 )
 from model.layer import Layer
@@ -117,6 +115,7 @@ def backward(
     dh_out: np.ndarray,
     dh_last: np.ndarray | None = None,
     dc_last: np.ndarray | None = None,
+    need_dx: bool = True,
 ) -> CellGrads:
     """BPTT through one layer, mirroring ``forward`` line by line, last step first.
 
@@ -128,17 +127,28 @@ def backward(
     v = named_views(record, H, SLOTS)
     o, i, f, c_tilde = v["o"], v["i"], v["f"], v["c_tilde"]  # (T, B, H) each
     c, tanh_c = v["c"], v["tanh_c"]
-    c_prev = shifted(c0, c)  # (T, B, H) C_{t-1}
-    h_prev = shifted(h0, v["h"])  # (T, B, H) h_{t-1}
-    act = record[..., 4 * H : 8 * H]  # (T, B, 4H)
-    slope = np.empty_like(act)  # d activation / d pre-activation, every step at once
-    slope[..., : 3 * H] = act[..., : 3 * H] * (1 - act[..., : 3 * H])  # σ' = σ(1-σ)
-    slope[..., 3 * H :] = 1 - c_tilde * c_tilde  # tanh' = 1 - tanh²
-    slope *= clip_mask(record[..., : 4 * H], layer.clip)
-    slope_o, slope_i, slope_f, slope_c = (slope[..., k * H : (k + 1) * H] for k in range(4))
+    h = v["h"]
+    # Local slopes d activation / d pre-activation, every step at once, without temporaries
+    # beyond the buffers themselves (a training step spends a third of its backward here).
+    sig = record[..., 4 * H : 7 * H]  # (T, B, 3H) o_t, i_t, f_t
+    slope_sig = np.subtract(1, sig)
+    slope_sig *= sig  # σ' = σ(1 - σ)
+    slope_c = np.multiply(c_tilde, c_tilde)
+    np.subtract(1, slope_c, out=slope_c)  # tanh' = 1 - c_tilde²
+    if layer.clip is not None:  # clipped pre-activations pass no gradient
+        mask = np.abs(record[..., : 4 * H]) < layer.clip
+        slope_sig *= mask[..., : 3 * H]
+        slope_c *= mask[..., 3 * H :]
+    slope_o, slope_i, slope_f = (slope_sig[..., k * H : (k + 1) * H] for k in range(3))
     do_coef = tanh_c * slope_o  # dL/do_pre   = dL/dh_t * tanh(C_t) * σ'
-    dc_coef = o * (1 - tanh_c * tanh_c)  # dL/dC_t  += dL/dh_t * o_t * tanh'(C_t)
-    ifc_coef = np.stack([c_tilde * slope_i, c_prev * slope_f, i * slope_c], axis=2)  # (T,B,3,H)
+    dc_coef = np.multiply(tanh_c, tanh_c)
+    np.subtract(1, dc_coef, out=dc_coef)
+    dc_coef *= o  # dL/dC_t  += dL/dh_t * o_t * tanh'(C_t)
+    ifc_coef = np.empty((T, B, 3, H), layer.dtype)  # dC_t / d(i, f, c_tilde pre-activations)
+    np.multiply(c_tilde, slope_i, out=ifc_coef[:, :, 0])  # c_tilde * σ'(i)
+    np.multiply(c0, slope_f[0], out=ifc_coef[0, :, 1])  # C_{t-1} * σ'(f), the first step ...
+    np.multiply(c[:-1], slope_f[1:], out=ifc_coef[1:, :, 1])  # ... and the others
+    np.multiply(i, slope_c, out=ifc_coef[:, :, 2])  # i_t * tanh'(c_tilde)
 
     dpre = np.empty((T, B, 4, H), layer.dtype)  # dL/d pre-activation, blocks o, i, f, c_tilde
     dh_all = np.empty((T, B, H), layer.dtype)
@@ -157,10 +167,13 @@ def backward(
         dc_all[t] = dc
 
     P = dpre.reshape(T * B, 4 * H)
+    dW_h = h0.T @ P[:B]  # (H, 4H): step 0 reads h_{-1} = h0, step t reads h_{t-1}
+    if T > 1:
+        dW_h += h[:-1].reshape((T - 1) * B, H).T @ P[B:]
     grads = {
         "W_x": x.reshape(T * B, D).T @ P,  # (D, 4H)
-        "W_h": h_prev.reshape(T * B, H).T @ P,  # (H, 4H)
+        "W_h": dW_h,
         "b": P.sum(axis=0),  # (4H,)
     }
-    dx = (P @ layer.W_x.T).reshape(T, B, D)
+    dx = (P @ layer.W_x.T).reshape(T, B, D) if need_dx else None  # dL/dx_t, for the layer below
     return CellGrads(grads, dx, dh_all, dc_all, dh_next, dc_next)

@@ -122,6 +122,7 @@ def backward(
     dh_out: np.ndarray,
     dh_last: np.ndarray | None = None,
     dc_last: np.ndarray | None = None,
+    need_dx: bool = True,
 ) -> CellGrads:
     """BPTT through one layer, mirroring ``forward``, last step first."""
     T, B, D = x.shape
@@ -172,5 +173,5 @@ def backward(
             ]
         ),
     }
-    dx = (P @ layer.W_x.T).reshape(T, B, D)
+    dx = (P @ layer.W_x.T).reshape(T, B, D) if need_dx else None  # dL/dx_t, for the layer below
     return CellGrads(grads, dx, dh_all, dc_all, dh_next, dc_next)

@@ -70,6 +70,7 @@ def backward(
     dh_out: np.ndarray,
     dh_last: np.ndarray | None = None,
     dc_last: None = None,
+    need_dx: bool = True,
 ) -> CellGrads:
     """BPTT through one layer, mirroring ``forward``, last step first."""
     T, B, D = x.shape
@@ -92,5 +93,5 @@ def backward(
         "W_h": h_prev.reshape(T * B, H).T @ P,  # (H, H)
         "b": P.sum(axis=0),  # (H,)
     }
-    dx = (P @ layer.W_x.T).reshape(T, B, D)
+    dx = (P @ layer.W_x.T).reshape(T, B, D) if need_dx else None  # dL/dx_t, for the layer below
     return CellGrads(grads, dx, dh_all, None, dh_next, None)
