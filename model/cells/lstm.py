@@ -153,18 +153,19 @@ def backward(
     dpre = np.empty((T, B, 4, H), layer.dtype)  # dL/d pre-activation, blocks o, i, f, c_tilde
     dh_all = np.empty((T, B, H), layer.dtype)
     dc_all = np.empty((T, B, H), layer.dtype)
-    dh_next = np.zeros((B, H), layer.dtype) if dh_last is None else dh_last
-    dc_next = np.zeros((B, H), layer.dtype) if dc_last is None else dc_last
+    dh_next = np.zeros((B, H), layer.dtype) if dh_last is None else dh_last.copy()
+    dc_next = np.zeros((B, H), layer.dtype) if dc_last is None else dc_last.copy()
+    through_h = np.empty((B, H), layer.dtype)
     W_hT = layer.W_h.T  # (4H, H)
-    for t in range(T - 1, -1, -1):
-        dh = dh_out[t] + dh_next  # dL/dh_t: from above and from step t+1
-        dc = dc_next + dh * dc_coef[t]  # dL/dC_t: along the cell line and through h_t
-        dpre[t, :, 0] = dh * do_coef[t]  # o_pre   <- h_t = o_t * tanh(C_t)
-        dpre[t, :, 1:] = dc[:, None, :] * ifc_coef[t]  # i, f, c_tilde pre <- C_t = f*C + i*c~
-        dc_next = dc * f[t]  # dL/dC_{t-1} = dL/dC_t * f_t
-        dh_next = dpre[t].reshape(B, 4 * H) @ W_hT  # dL/dh_{t-1} through W_h
-        dh_all[t] = dh
-        dc_all[t] = dc
+    for t in range(T - 1, -1, -1):  # every result goes straight into its buffer (out=)
+        dh, dc, dpre_t = dh_all[t], dc_all[t], dpre[t]
+        np.add(dh_out[t], dh_next, dh)  # dL/dh_t: from above and from step t+1
+        np.multiply(dh, dc_coef[t], through_h)
+        np.add(dc_next, through_h, dc)  # dL/dC_t: along the cell line and through h_t
+        np.multiply(dh, do_coef[t], dpre_t[:, 0])  # o_pre <- h_t = o_t * tanh(C_t)
+        np.multiply(dc[:, None, :], ifc_coef[t], dpre_t[:, 1:])  # i, f, c_tilde pre <- C_t
+        np.multiply(dc, f[t], dc_next)  # dL/dC_{t-1} = dL/dC_t * f_t
+        np.dot(dpre_t.reshape(B, 4 * H), W_hT, dh_next)  # dL/dh_{t-1} through W_h
 
     P = dpre.reshape(T * B, 4 * H)
     dW_h = h0.T @ P[:B]  # (H, 4H): step 0 reads h_{-1} = h0, step t reads h_{t-1}
