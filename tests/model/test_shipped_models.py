@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model.model_file import load_model
-from model.recipes import RECIPES, VARIANTS, model_name
+from model.recipes import RECIPES, VARIANTS, model_name, train_and_save
 from model.tasks import make_task
 from model.training import evaluate
 
@@ -56,3 +56,14 @@ def test_the_default_model_opens_on_the_posts_sentence() -> None:
     x = saved.encoder.encode(example)
     _, outputs = saved.model.run(x)
     assert saved.output_labels[int(outputs[-1].argmax())] == "french"
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_retraining_reproduces_the_shipped_weights(variant: str, tmp_path: Path) -> None:
+    """The lag p=5 models train in about a second: retraining must give the same bits, or the
+    shipped models no longer match the code (retrain them with `make models`)."""
+    path, _ = train_and_save("lag", variant, tmp_path, options={"p": 5})
+    again = load_model(path).model.params()
+    shipped = load_model(TRAINED / path.name).model.params()
+    for name, value in shipped.items():
+        np.testing.assert_array_equal(again[name], value, err_msg=name)
