@@ -6,21 +6,24 @@
 Both describe themselves as plain JSON-ready dicts (``to_dict`` / ``encoder_from_dict``), so a
 model's encoder is saved beside its weights without pickle.
 
-A one-hot encoder reads its input in one of two units, fixed when it is built:
-``"characters"`` (a string is its characters, as in Karpathy's min-char-rnn) or ``"tokens"``
-(a string is its whitespace-separated words). ``tokenize`` splits text the same way the
-``characters`` / ``tokens`` constructors built the vocabulary.
+A one-hot encoder reads its input in one of three units, fixed when it is built:
+``"characters"`` (a string is its characters, as in Karpathy's min-char-rnn), ``"tokens"``
+(a string is its whitespace-separated words) or ``"words"`` (lower-cased, each run of letters
+and digits a token and each punctuation mark another, so "France." reads as "france", ".").
+``tokenize`` splits text the way the ``characters`` / ``tokens`` constructors built it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
 
-Unit: TypeAlias = Literal["characters", "tokens"]
-UNITS: tuple[Unit, ...] = ("characters", "tokens")
+Unit: TypeAlias = Literal["characters", "tokens", "words"]
+UNITS: tuple[Unit, ...] = ("characters", "tokens", "words")
+WORD_OR_MARK = re.compile(r"\w+|[^\w\s]")  # "words": a run of letters/digits, or one mark
 
 
 class OneHotEncoder:
@@ -82,12 +85,13 @@ class OneHotEncoder:
         return cls(sorted(found), unknown, unit="characters")
 
     @classmethod
-    def tokens(cls, text: str, unknown: str | None = None) -> OneHotEncoder:
-        """The sorted distinct whitespace-separated words of ``text`` (plus ``unknown``)."""
-        found = set(text.split()) if unknown is None else {*text.split(), unknown}
+    def tokens(cls, text: str, unknown: str | None = None, unit: Unit = "tokens") -> OneHotEncoder:
+        """The sorted distinct tokens of ``text`` in ``unit`` "tokens" or "words" (+ unknown)."""
+        split = WORD_OR_MARK.findall(text.lower()) if unit == "words" else text.split()
+        found = set(split) if unknown is None else {*split, unknown}
         if not found:
             raise ValueError("the text has no words; there are no tokens to build a vocabulary")
-        return cls(sorted(found), unknown, unit="tokens")
+        return cls(sorted(found), unknown, unit=unit)
 
     def __repr__(self) -> str:
         return (
@@ -124,7 +128,11 @@ class OneHotEncoder:
         """Split text the way this encoder's vocabulary was built: characters or words."""
         if not isinstance(text, str):
             raise ValueError(f"tokenize takes a string, got {type(text).__name__}")
-        return list(text) if self._unit == "characters" else text.split()
+        if self._unit == "characters":
+            return list(text)
+        if self._unit == "words":  # as people type: "I grew up in France." -> i grew … france .
+            return WORD_OR_MARK.findall(text.lower())
+        return text.split()
 
     def index(self, symbol: str) -> int:
         """The column of ``symbol`` (of ``unknown`` for a symbol outside the vocabulary)."""

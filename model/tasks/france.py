@@ -12,7 +12,8 @@ with k drawn uniformly from [min_fillers, max_fillers] and the k fillers drawn w
 replacement from ``FILLERS`` (written for this task; none names a country or a language), so
 the gap between the country and the answer varies from batch to batch.
 
-Encoding: ``OneHotEncoder`` in unit "tokens" over every word of the templates, the fillers,
+Encoding: ``OneHotEncoder`` in unit "words" (lower-cased, punctuation split off, so the post's
+sentence can be typed as written) over every word of the templates, the fillers,
 the countries and the languages (so the page can type the whole sentence, answer included),
 plus ``<unk>`` for any other word.
 Target: at the last step (input "fluent", predicting the next word) the class of the
@@ -92,7 +93,7 @@ class France(TaskBase):
                 f"max_fillers ({max_fillers}) must be at least min_fillers ({min_fillers})"
             )
         words = " ".join([OPENING.format(country=" ".join(COUNTRIES)), CLOSING, *FILLERS])
-        self._one_hot = OneHotEncoder.tokens(f"{words} {' '.join(LANGUAGES)}", UNKNOWN)
+        self._one_hot = OneHotEncoder.tokens(f"{words} {' '.join(LANGUAGES)}", UNKNOWN, "words")
         self.encoder = self._one_hot
         self.output_labels = LANGUAGES
         self._countries = tuple(COUNTRIES)

@@ -319,3 +319,11 @@ def test_encoders_of_different_kinds_are_not_equal() -> None:
     assert OneHotEncoder(["a"]) != NumericEncoder(1)
     assert OneHotEncoder(["a", "b"]) != OneHotEncoder(["b", "a"])
     assert OneHotEncoder(["a", "b"]) != OneHotEncoder(["a", "b"], unit="tokens")
+
+
+def test_words_unit_lowercases_and_splits_punctuation() -> None:
+    encoder = OneHotEncoder.tokens("i grew up in france .", unknown="<unk>", unit="words")
+    assert encoder.unit == "words"
+    assert encoder.tokenize("I grew up in France.") == ["i", "grew", "up", "in", "france", "."]
+    assert encoder.decode(encoder.encode("France!").argmax(axis=1)) == ["france", "<unk>"]
+    assert encoder_from_dict(encoder.to_dict()) == encoder

@@ -53,9 +53,13 @@ def test_the_default_model_opens_on_the_posts_sentence() -> None:
     saved = load_model(TRAINED / "france-lstm.json")
     example = saved.card["example"]
     assert example.startswith("i grew up in france") and example.endswith("i speak fluent")
-    x = saved.encoder.encode(example)
-    _, outputs = saved.model.run(x)
-    assert saved.output_labels[int(outputs[-1].argmax())] == "french"
+    for typed in (
+        example,
+        "I grew up in France. I speak fluent",
+        "I grew up in France… I speak fluent",
+    ):
+        _, outputs = saved.model.run(saved.encoder.encode(typed))  # as a person types it
+        assert saved.output_labels[int(outputs[-1].argmax())] == "french", typed
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
