@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from model.layer import KINDS
 from model.model_file import SavedModel, load_model, read_card
+from model.recipes import RECIPES
 
 TRAINED = Path(__file__).resolve().parent / "trained"
 DEFAULT_MODEL = "france-lstm"
@@ -28,7 +30,8 @@ class Entry:
 
 
 def entries(directory: Path = TRAINED) -> list[Entry]:
-    """Every model in ``directory`` whose card reads, sorted by task, options, variant."""
+    """Every model in ``directory``, in the recipes' task order, options by value (lag p = 5,
+    10, 20, …), then variant in KINDS order — so the default, france-lstm, comes first."""
     found = []
     for path in sorted(directory.glob("*.json")):
         card = read_card(path)
@@ -39,7 +42,17 @@ def entries(directory: Path = TRAINED) -> list[Entry]:
                 str(card.get("example", "")),
             )
         )  # fmt: skip
-    return found
+    return sorted(found, key=_order)
+
+
+def _order(entry: Entry) -> tuple[int, tuple[tuple[str, float], ...], int]:
+    tasks = list(RECIPES)
+    task = tasks.index(entry.task) if entry.task in tasks else len(tasks)
+    options = tuple(
+        (key, float(value) if isinstance(value, int | float) else 0.0)
+        for key, value in sorted(entry.task_config.items())
+    )
+    return task, options, KINDS.index(entry.variant) if entry.variant in KINDS else len(KINDS)
 
 
 def load(name: str, directory: Path = TRAINED) -> SavedModel:

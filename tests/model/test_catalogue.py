@@ -7,9 +7,12 @@ import pytest
 from model.catalogue import DEFAULT_MODEL, entries, load
 
 
-def test_the_catalogue_lists_the_shipped_models_with_the_default_among_them() -> None:
-    listed = {entry.name: entry for entry in entries()}
-    assert DEFAULT_MODEL in listed
+def test_the_catalogue_lists_the_shipped_models_with_the_default_first() -> None:
+    ordered = entries()
+    assert ordered[0].name == DEFAULT_MODEL
+    lags = [entry.task_config["p"] for entry in ordered if entry.task == "lag"]
+    assert lags == sorted(lags)  # the page slides p in order
+    listed = {entry.name: entry for entry in ordered}
     default = listed[DEFAULT_MODEL]
     assert (default.task, default.variant) == ("france", "lstm")
     assert default.example.startswith("i grew up in france")
