@@ -35,8 +35,8 @@ def add_commands(subparsers: Any) -> None:
     train.add_argument("--layers", type=_positive, help="stacked layers (default 1)")
     train.add_argument("--steps", type=_positive, help="optimizer steps (task default)")
     train.add_argument("--batch", type=_positive, help="sequences per step (default 32)")
-    train.add_argument("--lr", type=float, help="Adam's learning rate (task default)")
-    train.add_argument("--seed", type=int, default=0, help="seed of every random draw")
+    train.add_argument("--lr", type=_learning_rate, help="Adam's learning rate (task default)")
+    train.add_argument("--seed", type=_seed, default=0, help="seed of every random draw (≥ 0)")
     train.add_argument(
         "--option", action="append", default=[], metavar="KEY=VALUE",
         help="a task option, e.g. p=20 for lag (repeatable)",
@@ -62,6 +62,20 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
     return number
+
+
+def _learning_rate(value: str) -> float:
+    rate = float(value)
+    if not 0 < rate <= 1:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
+    return rate
+
+
+def _seed(value: str) -> int:
+    seed = int(value)
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {seed}")
+    return seed
 
 
 def parse_options(pairs: list[str]) -> dict[str, Any]:
@@ -91,10 +105,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
     config = dataclasses.replace(
         base, seed=args.seed, **{k: v for k, v in changes.items() if v is not None}
     )
-    bar = ProgressBar(sys.stderr)
-    path, result = train_and_save(
-        args.task, args.variant, args.out, config, parse_options(args.option), bar.update
-    )
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot write to --out {out}: {error.strerror or error}") from None
+    from model.tasks import make_task
+
+    options = parse_options(args.option)
+    bar = ProgressBar(sys.stderr, make_task(args.task, **options).metric_name)
+    path, result = train_and_save(args.task, args.variant, out, config, options, bar.update)
     bar.finish()
     print(
         f"{path.name}: held-out metric {result.metric:.4f} after {config.steps} steps "
@@ -144,12 +164,13 @@ def _cmd_results(args: argparse.Namespace) -> int:
 
 
 class ProgressBar:
-    """``step 500/2000 [#####.....] loss 0.123 accuracy 0.95 ETA 1:20`` on one line."""
+    """``step 500/2000 [#####.....] loss 0.123 held-out accuracy 0.95 ETA 1:20``, one line."""
 
     WIDTH = 24
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, metric_name: str = "metric") -> None:
         self.stream = stream
+        self.metric_name = metric_name
         self.interactive = stream.isatty()
         self.last_print = 0.0
 
@@ -162,7 +183,9 @@ class ProgressBar:
         filled = int(self.WIDTH * progress.step / progress.steps)
         rate = progress.seconds / progress.step
         left = int(rate * (progress.steps - progress.step))
-        metric = "" if progress.metric is None else f" held-out {progress.metric:.3f}"
+        metric = (
+            "" if progress.metric is None else f" held-out {self.metric_name} {progress.metric:.3f}"
+        )
         line = (
             f"step {progress.step}/{progress.steps} [{'#' * filled}{'.' * (self.WIDTH - filled)}]"
             f" loss {progress.loss:.4f}{metric} ETA {left // 60}:{left % 60:02d}"

@@ -35,6 +35,7 @@ import numpy as np
 
 from model.encoders import NumericEncoder
 from model.tasks.base import (
+    MAXIMUM_LENGTH,
     Batch,
     Loss,
     TaskBase,
@@ -64,7 +65,7 @@ class Adding(TaskBase):
     loss: Loss = "mse"
 
     def __init__(self, *, length: int = 30) -> None:
-        self.length = integer_option("length", length, MINIMUM_LENGTH)
+        self.length = integer_option("length", length, MINIMUM_LENGTH, MAXIMUM_LENGTH)
         self.encoder = NumericEncoder(2)
         self.output_labels = ("scaled sum",)
 

@@ -134,6 +134,9 @@ def check_outputs(outputs: np.ndarray, batch: Batch, size: int) -> None:
         )
 
 
+MAXIMUM_LENGTH = 2000  # longest sequence a task makes: a typo must not ask for gigabytes
+
+
 def integer_option(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
     """A task option checked to be an integer in [minimum, maximum], or a ValueError saying so."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):

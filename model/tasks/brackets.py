@@ -25,7 +25,14 @@ from typing import Any
 import numpy as np
 
 from model.encoders import OneHotEncoder
-from model.tasks.base import Batch, TaskBase, fraction_option, integer_option, one_hot
+from model.tasks.base import (
+    MAXIMUM_LENGTH,
+    Batch,
+    TaskBase,
+    fraction_option,
+    integer_option,
+    one_hot,
+)
 
 OPEN, CLOSE, FILLER = 0, 1, 2  # encoder columns of "(", ")", "a"
 
@@ -41,8 +48,8 @@ class Brackets(TaskBase):
     name = "brackets"
 
     def __init__(self, *, max_depth: int = 5, length: int = 50, filler: float = 0.2) -> None:
-        self.max_depth = integer_option("max_depth", max_depth, 1)
-        self.length = integer_option("length", length, 1)
+        self.max_depth = integer_option("max_depth", max_depth, 1, 100)
+        self.length = integer_option("length", length, 1, MAXIMUM_LENGTH)
         self.filler = fraction_option("filler", filler)
         self.encoder = OneHotEncoder(["(", ")", "a"], unit="characters")
         self.output_labels = tuple(str(depth) for depth in range(self.max_depth + 1))

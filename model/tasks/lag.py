@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from model.encoders import OneHotEncoder
-from model.tasks.base import Batch, TaskBase, integer_option, one_hot
+from model.tasks.base import MAXIMUM_LENGTH, Batch, TaskBase, integer_option, one_hot
 
 CLASSES = ("x", "y")
 
@@ -47,7 +47,7 @@ class Lag(TaskBase):
     name = "lag"
 
     def __init__(self, *, p: int = 10) -> None:
-        self.p = integer_option("p", p, 2)
+        self.p = integer_option("p", p, 2, MAXIMUM_LENGTH)
         distractors = [f"a{k}" for k in range(1, self.p)]  # a_1 … a_{p−1}
         self.encoder = OneHotEncoder([*distractors, *CLASSES], unit="tokens")
         self.output_labels = CLASSES

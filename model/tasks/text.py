@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from model.encoders import OneHotEncoder
-from model.tasks.base import Batch, TaskBase, check_outputs, integer_option, one_hot
+from model.tasks.base import MAXIMUM_LENGTH, Batch, TaskBase, check_outputs, integer_option, one_hot
 
 CORPUS_FILES: tuple[str, ...] = (
     "abc.py",
@@ -102,7 +102,7 @@ class Text(TaskBase):
     lower_is_better = True
 
     def __init__(self, *, length: int = 100) -> None:
-        self.length = integer_option("length", length, 1)
+        self.length = integer_option("length", length, 1, MAXIMUM_LENGTH)
         self.encoder = OneHotEncoder(VOCABULARY, UNKNOWN, unit="characters")
         self.output_labels = VOCABULARY
         training, held_out = load_corpus()

@@ -33,18 +33,32 @@ def test_train_writes_a_model_that_loads(tmp_path: Path, capsys: pytest.CaptureF
     assert "step 3/3" in captured.err
 
 
-def test_unknown_task_option_is_a_clean_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--option", "q=3"],
+        ["--option", "p=100000"],
+        ["--lr", "-1"],
+        ["--lr", "nan"],
+        ["--seed", "-1"],
+        ["--out", "/proc/no/such/place"],
+    ],
+)
+def test_bad_arguments_are_clean_errors(
+    arguments: list[str], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(["train", "lag", "--variant", "lstm", "--option", "q=3", "--out", str(tmp_path)])
+        cli.main(["train", "lag", "--variant", "lstm", "--out", str(tmp_path), *arguments])
     assert exit_info.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
 
 
 def test_progress_bar_shows_loss_metric_and_eta() -> None:
     stream = io.StringIO()
-    bar = ProgressBar(stream)
+    bar = ProgressBar(stream, "accuracy")
     bar.update(SimpleNamespace(step=50, steps=100, loss=0.25, metric=0.9, seconds=10.0))
     bar.update(SimpleNamespace(step=100, steps=100, loss=0.125, metric=0.95, seconds=20.0))
     lines = stream.getvalue().splitlines()
     assert lines[0].startswith("step 50/100 [############............] loss 0.2500")
-    assert "held-out 0.900" in lines[0] and "ETA 0:10" in lines[0]
+    assert "held-out accuracy 0.900" in lines[0] and "ETA 0:10" in lines[0]
     assert lines[-1].endswith("ETA 0:00")
