@@ -13,8 +13,11 @@ import dataclasses
 
 import numpy as np
 
+from model.encoders import OneHotEncoder
 from model.model_file import SavedModel
 from model.tasks import make_task
+from model.tasks.base import Batch, Task
+from model.trace import LayerTrace
 
 SEED = 77  # a stream of its own, used by nothing else
 
@@ -68,38 +71,52 @@ def find_units(saved: SavedModel, batches: int = 4) -> list[Unit]:
     return units
 
 
-def _state(layer: object) -> np.ndarray:
-    traced = layer  # a LayerTrace, (T, B, H) views
-    name = "c" if "c" in traced.slots else "h"  # type: ignore[attr-defined]
-    return np.asarray(traced[name])  # type: ignore[index]
+def _state(layer: LayerTrace) -> np.ndarray:
+    return np.asarray(layer["c"] if "c" in layer.slots else layer["h"])  # (T, B, H)
 
 
-def _features(
-    task_name: str, batch: object, valid: np.ndarray, task: object
-) -> dict[str, np.ndarray]:
+def _features(task_name: str, batch: Batch, valid: np.ndarray, task: Task) -> dict[str, np.ndarray]:
     """Per-step features (T, B) and the steps where they count (key ``_steps``)."""
-    x, y = batch.x, batch.y  # type: ignore[attr-defined]
+    x, y = batch.x, batch.y
     if task_name == "brackets":
         return {"nesting depth": y.astype(float), "_steps": valid}
     if task_name == "france":
-        T = x.shape[0]
+        T, B = x.shape[:2]
         last = valid.sum(axis=0) - 1  # (B,) the step of "fluent"
-        french = y[last, np.arange(x.shape[1])] == task.output_labels.index("french")  # type: ignore[attr-defined]
-        after_country = (np.arange(T)[:, None] >= 4) & valid  # "i grew up in <country>" is 0..4
+        french = y[last, np.arange(B)] == task.output_labels.index("french")
+        after_country = (np.arange(T)[:, None] >= 4) & valid  # "i grew up in <country>": 0..4
         return {
-            "will say French": np.broadcast_to(french, (T, x.shape[1])).astype(float),
+            "will say French": np.broadcast_to(french, (T, B)).astype(float),
             "_steps": after_country,
         }
-    if task_name == "text":
-        symbols = np.array(task.encoder.vocabulary)[x.argmax(axis=-1)]  # type: ignore[attr-defined]
-        column = np.zeros(x.shape[:2])
-        quoted = np.zeros(x.shape[:2])
-        inside = np.zeros(x.shape[1], bool)
-        position = np.zeros(x.shape[1])
-        for t in range(x.shape[0]):
-            newline = symbols[t] == "\n"
-            inside = np.where(newline, False, inside ^ np.isin(symbols[t], ["'", '"']))
-            position = np.where(newline, 0, position + 1)
-            column[t], quoted[t] = position, inside
-        return {"column on the line": column, "inside quotes": quoted, "_steps": valid}
+    if task_name == "text" and isinstance(task.encoder, OneHotEncoder):
+        return _text_features(np.array(task.encoder.vocabulary)[x.argmax(axis=-1)], valid)
     return {}
+
+
+def _text_features(symbols: np.ndarray, valid: np.ndarray) -> dict[str, np.ndarray]:
+    """Column, indentation and "inside quotes" of every character (T, B), counted from the
+    first newline of each window: before it, where a line starts is unknown."""
+    T, B = symbols.shape
+    column, indent, quoted = np.zeros((T, B)), np.zeros((T, B)), np.zeros((T, B))
+    seen_newline = np.zeros(B, bool)
+    known = np.zeros((T, B), bool)
+    position, leading, inside = np.zeros(B), np.zeros(B), np.zeros(B, bool)
+    at_line_start = np.zeros(B, bool)
+    for t in range(T):
+        newline = symbols[t] == "\n"
+        space = symbols[t] == " "
+        position = np.where(newline, 0, position + 1)
+        at_line_start = np.where(newline, True, at_line_start & space)
+        leading = np.where(newline, 0, np.where(at_line_start, leading + space, leading))
+        inside = np.where(newline, False, inside ^ np.isin(symbols[t], ["'", '"']))
+        column[t], indent[t], quoted[t] = position, leading, inside
+        known[t] = seen_newline
+        seen_newline |= newline
+    steps = valid & known
+    return {
+        "column on the line": column,
+        "indentation": indent,
+        "inside quotes": quoted,
+        "_steps": steps,
+    }

@@ -73,6 +73,7 @@ def train_and_save(
         "lower_is_better": task.lower_is_better,
         "metric": result.metric,
         "example": task.example(),
+        **({"corpus_sha256": task.corpus_sha256} if hasattr(task, "corpus_sha256") else {}),
         "training": {
             **dataclasses.asdict(config),
             "seconds": round(result.seconds, 1),

@@ -25,3 +25,16 @@ def test_the_brackets_lstm_has_a_depth_counter() -> None:
     assert [u.feature for u in units] == ["nesting depth"]
     assert abs(units[0].r) > 0.9
     assert find_units(load_model(TRAINED / "reber-lstm.json")) == []  # no feature defined
+
+
+def test_text_features_by_hand() -> None:
+    from model.interpret import _text_features
+
+    window = 'ab\n  x = "q"\n'  # before the first newline the line's start is unknown
+    symbols = np.array(list(window)).reshape(-1, 1)
+    features = _text_features(symbols, np.ones(symbols.shape, bool))
+    known = features["_steps"][:, 0]
+    assert not known[:3].any() and known[3:].all()
+    assert list(features["column on the line"][3:, 0]) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 0]
+    assert list(features["indentation"][3:, 0]) == [1, 2, 2, 2, 2, 2, 2, 2, 2, 0]
+    assert list(features["inside quotes"][3:, 0]) == [0, 0, 0, 0, 0, 0, 1, 1, 0, 0]
