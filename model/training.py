@@ -20,11 +20,10 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
-from model.layer import KINDS
+from model.layer import KINDS, Layer
 from model.losses import LOSSES
 from model.network import Network
 from model.optim import Adam, clip_by_global_norm
@@ -114,7 +113,7 @@ def initial_model(task: Task, variant: str, config: TrainConfig) -> RecurrentMod
     return RecurrentModel(network, readout)
 
 
-def _remembering(layer: Any, bias: float) -> Any:
+def _remembering(layer: Layer, bias: float) -> Layer:
     """Bias the gate that decides between keeping and overwriting the state toward keeping."""
     H = layer.hidden_size
     b = layer.b.copy()
