@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from app import __version__
+from app import __version__, api
 
 # Until the page lands (the front-end issue) the root says plainly what is here.
 INDEX = f"""<!doctype html>
@@ -29,6 +29,8 @@ def create_app() -> FastAPI:
     # No /docs or /redoc: FastAPI's pages load their scripts from a CDN, and the app must
     # work offline.
     application = FastAPI(title="LSTM Lens", version=__version__, docs_url=None, redoc_url=None)
+
+    application.include_router(api.router)
 
     @application.get("/", response_class=HTMLResponse)
     def index() -> str:
