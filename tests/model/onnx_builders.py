@@ -27,6 +27,8 @@ IR_VERSION = 8  # onnxruntime 1.31 reads IR <= 13; onnx 1.23 writes 14 by defaul
 GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 ELEM_TYPE = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE}
 
+ATOL = RTOL = 1e-5  # the engine issue's agreement with ONNX Runtime, float32
+
 
 @dataclasses.dataclass
 class LayerSpec:

@@ -14,6 +14,8 @@ from onnx import TensorProto, helper
 import model.onnx_io.reading as reading
 from model import Network, load_onnx, to_onnx
 from tests.model.onnx_builders import (
+    ATOL,
+    RTOL,
     GraphBuilder,
     LayerSpec,
     random_layer,
@@ -23,8 +25,6 @@ from tests.model.onnx_builders import (
     stack_model,
     to_bytes,
 )
-
-ATOL = RTOL = 1e-5
 
 
 def _lstm_bytes(**options: Any) -> bytes:

@@ -9,9 +9,15 @@ import onnx
 import pytest
 
 from model import load_onnx
-from tests.model.onnx_builders import GraphBuilder, random_stack, run_ort, stack_model, to_bytes
-
-ATOL = RTOL = 1e-5
+from tests.model.onnx_builders import (
+    ATOL,
+    RTOL,
+    GraphBuilder,
+    random_stack,
+    run_ort,
+    stack_model,
+    to_bytes,
+)
 
 
 def _raises(model: onnx.ModelProto, *fragments: str) -> str:

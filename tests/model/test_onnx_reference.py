@@ -22,6 +22,8 @@ import pytest
 
 from model import Network, load_onnx
 from tests.model.onnx_builders import (
+    ATOL,
+    RTOL,
     LayerSpec,
     random_layer,
     random_stack,
@@ -30,8 +32,6 @@ from tests.model.onnx_builders import (
     stack_model,
     to_bytes,
 )
-
-ATOL = RTOL = 1e-5
 
 # (ONNX op, builder options, the kind load_onnx must produce)
 CASES: list[tuple[str, dict[str, Any], str]] = [
